@@ -1,0 +1,1 @@
+//! ketch: a Kubernetes packaging engine with Jinja-templated, Helm-compatible charts.
