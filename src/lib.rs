@@ -1,1 +1,5 @@
 //! ketch: a Kubernetes packaging engine with Jinja-templated, Helm-compatible charts.
+
+pub mod chart;
+pub mod values;
+pub mod yaml;

@@ -1,0 +1,148 @@
+//! `Chart.yaml`: Helm's `apiVersion: v2` metadata, read as written and checked.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// The annotation that marks a chart as templated with minijinja.
+pub const ENGINE_ANNOTATION: &str = "ketch.dev/engine";
+pub const ENGINE_MINIJINJA: &str = "minijinja";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    pub api_version: String,
+    pub name: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub chart_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<Dependency>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintainers: Vec<Maintainer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub annotations: IndexMap<String, String>,
+    /// Keys Helm does not define; kept so `lint` can name them.
+    #[serde(flatten, skip_serializing)]
+    pub unknown: IndexMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Dependency {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub import_values: Vec<ImportValue>,
+}
+
+impl Dependency {
+    /// The name the subchart goes by in its parent: its alias, else its name.
+    pub fn scope(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// One `import-values` entry: `data` (imports `exports.data`) or `{child, parent}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ImportValue {
+    Export(String),
+    Path { child: String, parent: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Maintainer {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// What is wrong with a `Chart.yaml`, field by field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MetadataError {
+    #[error("apiVersion must be \"v2\" (got {0:?})")]
+    ApiVersion(String),
+    #[error("name is required")]
+    MissingName,
+    #[error("name {0:?} must be lower case letters, digits and '-' (it becomes a file and object name)")]
+    BadName(String),
+    #[error("version {0:?} is not strict SemVer 2 (e.g. 1.2.3 or 1.2.3-rc.1): {1}")]
+    BadVersion(String, String),
+    #[error("type must be \"application\" or \"library\" (got {0:?})")]
+    BadType(String),
+    #[error("dependencies[{0}]: name is required")]
+    DependencyName(usize),
+}
+
+impl Metadata {
+    /// Checks the fields Helm checks, plus strict SemVer for `version`.
+    pub fn validate(&self) -> Result<(), MetadataError> {
+        if self.api_version != "v2" {
+            return Err(MetadataError::ApiVersion(self.api_version.clone()));
+        }
+        if self.name.is_empty() {
+            return Err(MetadataError::MissingName);
+        }
+        if !is_chart_name(&self.name) {
+            return Err(MetadataError::BadName(self.name.clone()));
+        }
+        semver::Version::parse(&self.version)
+            .map_err(|e| MetadataError::BadVersion(self.version.clone(), e.to_string()))?;
+        if let Some(t) = &self.chart_type
+            && t != "application"
+            && t != "library"
+        {
+            return Err(MetadataError::BadType(t.clone()));
+        }
+        if let Some(i) = self.dependencies.iter().position(|d| d.name.is_empty()) {
+            return Err(MetadataError::DependencyName(i));
+        }
+        Ok(())
+    }
+
+    pub fn is_library(&self) -> bool {
+        self.chart_type.as_deref() == Some("library")
+    }
+
+    /// The engine the chart's templates are written for, from `ketch.dev/engine`.
+    pub fn engine(&self) -> Option<&str> {
+        self.annotations.get(ENGINE_ANNOTATION).map(String::as_str)
+    }
+
+    /// The declaration of a subchart by its chart name, if Chart.yaml has one.
+    pub fn dependency(&self, name: &str) -> impl Iterator<Item = &Dependency> {
+        self.dependencies.iter().filter(move |d| d.name == name)
+    }
+}
+
+fn is_chart_name(name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+}

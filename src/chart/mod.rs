@@ -1,0 +1,61 @@
+//! The chart model: metadata, default values, templates, files and subcharts,
+//! loaded from a directory or a `.tgz` archive.
+
+pub mod metadata;
+
+pub use metadata::{Dependency, ImportValue, Maintainer, Metadata};
+
+use serde_json::{Map, Value};
+
+/// A file of a chart: its path relative to the chart root (`/`-separated) and bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartFile {
+    pub path: String,
+    pub data: Vec<u8>,
+}
+
+/// A loaded chart and, recursively, its subcharts.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub metadata: Metadata,
+    /// Default values from `values.yaml` (empty when the chart has none).
+    pub values: Map<String, Value>,
+    /// `values.yaml` as written, for `show values`.
+    pub values_text: Option<String>,
+    /// `values.schema.json`, parsed.
+    pub schema: Option<Value>,
+    /// Files under `templates/`, paths relative to `templates/` (`deployment.yaml`, `_helpers.j2`).
+    pub templates: Vec<ChartFile>,
+    /// Every other file of the chart (`crds/`, `files/`, `README.md`, ...) except
+    /// `Chart.yaml`, `values.yaml`, `values.schema.json`, `templates/` and `charts/`.
+    pub files: Vec<ChartFile>,
+    /// Subcharts found under `charts/`, as directories or archives, sorted by name.
+    pub subcharts: Vec<Chart>,
+    /// Where the chart was read from, for messages (a directory, an archive, or
+    /// `parent/charts/child`).
+    pub origin: String,
+}
+
+impl Chart {
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    pub fn file(&self, path: &str) -> Option<&ChartFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// CRD manifests under `crds/` (never templated), in path order.
+    pub fn crds(&self) -> impl Iterator<Item = &ChartFile> {
+        self.files.iter().filter(|f| {
+            f.path.starts_with("crds/")
+                && (f.path.ends_with(".yaml") || f.path.ends_with(".yml") || f.path.ends_with(".json"))
+        })
+    }
+
+    pub fn readme(&self) -> Option<&ChartFile> {
+        self.files
+            .iter()
+            .find(|f| f.path.eq_ignore_ascii_case("README.md") || f.path.eq_ignore_ascii_case("README"))
+    }
+}

@@ -1,0 +1,4 @@
+//! ketch's integration tests: one binary, a module per area.
+
+mod chart_loading;
+mod values;

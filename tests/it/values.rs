@@ -1,0 +1,1 @@
+//! Values: files, --set flags, precedence, subchart scoping, schema validation.
