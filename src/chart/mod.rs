@@ -1,8 +1,14 @@
 //! The chart model: metadata, default values, templates, files and subcharts,
 //! loaded from a directory or a `.tgz` archive.
 
+pub mod archive;
+pub mod ignore;
+pub mod loader;
 pub mod metadata;
 
+pub use self::ignore::{IgnoreError, IgnoreRules};
+pub use archive::{load_archive, read_archive};
+pub use loader::{LoadError, load, load_dir, load_files};
 pub use metadata::{Dependency, ImportValue, Maintainer, Metadata};
 
 use serde_json::{Map, Value};
@@ -49,13 +55,15 @@ impl Chart {
     pub fn crds(&self) -> impl Iterator<Item = &ChartFile> {
         self.files.iter().filter(|f| {
             f.path.starts_with("crds/")
-                && (f.path.ends_with(".yaml") || f.path.ends_with(".yml") || f.path.ends_with(".json"))
+                && (f.path.ends_with(".yaml")
+                    || f.path.ends_with(".yml")
+                    || f.path.ends_with(".json"))
         })
     }
 
     pub fn readme(&self) -> Option<&ChartFile> {
-        self.files
-            .iter()
-            .find(|f| f.path.eq_ignore_ascii_case("README.md") || f.path.eq_ignore_ascii_case("README"))
+        self.files.iter().find(|f| {
+            f.path.eq_ignore_ascii_case("README.md") || f.path.eq_ignore_ascii_case("README")
+        })
     }
 }

@@ -1,0 +1,676 @@
+//! Loading a chart from a directory or a `.tgz` archive.
+//!
+//! Both sources become a flat list of `(path, bytes)` files first (the
+//! directory walk here, the archive reader in [`super::archive`]); one
+//! function, [`load_files`], turns such a list into a [`Chart`], so the two
+//! sources cannot drift apart. Limits follow Helm's loader: 5 MiB per file and
+//! 100 MiB per load, counted over the chart, its subcharts and the decompressed
+//! contents of every archive read along the way.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::archive;
+use super::ignore::{IGNORE_FILE, IgnoreError, IgnoreRules};
+use super::metadata::MetadataError;
+use super::{Chart, ChartFile, Metadata};
+use crate::yaml::YamlError;
+
+/// The largest file a chart may hold (decompressed), as in Helm.
+pub const MAX_FILE_SIZE: u64 = 5 * MIB;
+/// The most bytes one load reads: every file of the chart and its subcharts,
+/// and the decompressed contents of every archive, as in Helm.
+pub const MAX_CHART_SIZE: u64 = 100 * MIB;
+/// How deeply subcharts may nest (`charts/a/charts/b/...`).
+pub const MAX_SUBCHART_DEPTH: usize = 16;
+
+const MIB: u64 = 1024 * 1024;
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Why a chart could not be loaded. Every message names the file or path at
+/// fault and, where there is one, what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: no such file or directory; pass a chart directory or a .tgz archive")]
+    NotFound { path: String },
+    #[error("{path}: {error}")]
+    Io { path: String, error: io::Error },
+    #[error("{path}: not a chart: {hint}")]
+    NotAChart { path: String, hint: String },
+    #[error(
+        "{chart}: Chart.yaml is missing; every chart needs one at its root (apiVersion: v2, name, version)"
+    )]
+    MissingChartYaml { chart: String },
+    /// A YAML syntax or type error, with line, column and a snippet.
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    #[error("{path}: {error}")]
+    Metadata { path: String, error: MetadataError },
+    #[error(
+        "{path}: the top level must be a mapping of values (got {found}); write `key: value` lines"
+    )]
+    ValuesNotMapping { path: String, found: &'static str },
+    #[error("{path}: invalid JSON at line {line}, column {column}: {message}")]
+    Schema {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: not valid UTF-8; save it as UTF-8 text")]
+    NotUtf8 { path: String },
+    #[error("{path}: file name is not valid UTF-8; rename it or list it in .ketchignore")]
+    NonUtf8Name { path: String },
+    #[error(transparent)]
+    Ignore(#[from] IgnoreError),
+    #[error(
+        "{path}: symlink points outside the chart directory (to {target}); refusing to follow it. \
+         Copy the file into the chart or list the link in .ketchignore"
+    )]
+    SymlinkOutside { path: String, target: String },
+    #[error("{path}: symlink target does not exist; remove the link or list it in .ketchignore")]
+    BrokenSymlink { path: String },
+    #[error("{path}: symlink loops back to {target}; remove the link or list it in .ketchignore")]
+    SymlinkLoop { path: String, target: String },
+    #[error(
+        "{path}: not a regular file (a device, socket or FIFO); remove it or list it in .ketchignore"
+    )]
+    IrregularFile { path: String },
+    #[error(
+        "{path}: larger than the {limit_mib} MiB limit for one chart file; list it in .ketchignore or make it smaller"
+    )]
+    FileTooLarge { path: String, limit_mib: u64 },
+    #[error(
+        "{chart}: more than {limit_mib} MiB of files in total; list large files in .ketchignore"
+    )]
+    ChartTooLarge { chart: String, limit_mib: u64 },
+    #[error("{path}: subcharts nest more than {limit} levels deep")]
+    TooDeep { path: String, limit: usize },
+    #[error(
+        "{path}: neither a chart directory nor a .tgz archive; move it out of charts/ \
+         or start its name with `_` so it is skipped"
+    )]
+    StrayFileInCharts { path: String },
+    // Archives.
+    #[error("{archive}: not a gzip-compressed tar archive (.tgz): {message}")]
+    CorruptArchive { archive: String, message: String },
+    #[error(
+        "{archive}: more than {limit_mib} MiB after decompression (a gzip bomb?); refusing to extract"
+    )]
+    ArchiveTooLarge { archive: String, limit_mib: u64 },
+    #[error("{archive}: entry {entry} escapes the chart directory; refusing to extract")]
+    PathEscapes { archive: String, entry: String },
+    #[error("{archive}: entry {entry} is an absolute path; refusing to extract")]
+    AbsolutePath { archive: String, entry: String },
+    #[error(
+        "{archive}: entry {entry} is {kind}; chart archives may hold only regular files and \
+         directories, refusing to extract"
+    )]
+    UnsupportedEntry {
+        archive: String,
+        entry: String,
+        kind: &'static str,
+    },
+    #[error("{archive}: entry {entry} appears more than once; refusing to extract")]
+    DuplicateEntry { archive: String, entry: String },
+    #[error("{archive}: entry {entry} is both a file and a directory; refusing to extract")]
+    FileDirConflict { archive: String, entry: String },
+    #[error(
+        "{archive}: entry {entry} is outside the chart's top-level directory {top}/; a chart \
+         archive holds one directory, NAME/Chart.yaml, NAME/templates/..."
+    )]
+    OutsideTopDir {
+        archive: String,
+        entry: String,
+        top: String,
+    },
+    #[error(
+        "{archive}: entry {entry} is not inside a top-level directory; a chart archive holds \
+         NAME/Chart.yaml, NAME/templates/..."
+    )]
+    NotInTopDir { archive: String, entry: String },
+    #[error("{archive}: entry name {entry:?} is not valid UTF-8; refusing to extract")]
+    NonUtf8Entry { archive: String, entry: String },
+    #[error("{archive}: the archive holds no files")]
+    EmptyArchive { archive: String },
+}
+
+/// Bytes left to read in one load, shared by a chart and all its subcharts.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    remaining: u64,
+}
+
+impl Budget {
+    pub(crate) fn new() -> Self {
+        Self {
+            remaining: MAX_CHART_SIZE,
+        }
+    }
+
+    pub(crate) fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    /// Takes `n` bytes; false when that would pass the limit.
+    pub(crate) fn take(&mut self, n: u64) -> bool {
+        match self.remaining.checked_sub(n) {
+            Some(rest) => {
+                self.remaining = rest;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Loads a chart from a directory or a gzip-compressed tar archive, told apart
+/// by what `path` is, not by its name.
+pub fn load(path: &Path) -> Result<Chart, LoadError> {
+    let origin = path.display().to_string();
+    let meta = fs::metadata(path).map_err(|e| io_error(&origin, e))?;
+    if meta.is_dir() {
+        return load_dir(path);
+    }
+    if !meta.is_file() {
+        return Err(LoadError::NotAChart {
+            path: origin,
+            hint: "pass a chart directory or a .tgz archive".into(),
+        });
+    }
+    let mut file = File::open(path).map_err(|e| io_error(&origin, e))?;
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut file, &mut magic).map_err(|e| io_error(&origin, e))?;
+    if n < 2 || magic != GZIP_MAGIC {
+        return Err(LoadError::NotAChart {
+            hint: not_an_archive_hint(path),
+            path: origin,
+        });
+    }
+    file.rewind().map_err(|e| io_error(&origin, e))?;
+    archive::load_archive(BufReader::new(file), &origin)
+}
+
+/// Loads a chart from a directory, honouring its `.ketchignore`.
+pub fn load_dir(dir: &Path) -> Result<Chart, LoadError> {
+    let origin = dir.display().to_string();
+    let root = fs::canonicalize(dir).map_err(|e| io_error(&origin, e))?;
+    let rules = IgnoreRules::from_chart_dir(dir)?;
+    let mut budget = Budget::new();
+    let mut walk = DirWalk {
+        origin: &origin,
+        root: &root,
+        rules: &rules,
+        budget: &mut budget,
+        files: Vec::new(),
+        ancestors: vec![root.clone()],
+    };
+    walk.dir(&root, "")?;
+    let files = walk.files;
+    build_chart(files, origin.clone(), 0, &mut budget)
+}
+
+/// Builds a chart from files already in memory: paths relative to the chart
+/// root, `/`-separated. `origin` names the chart in messages.
+pub fn load_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, LoadError> {
+    let mut budget = Budget::new();
+    let total: u64 = files.iter().map(|f| f.data.len() as u64).sum();
+    if !budget.take(total) {
+        return Err(LoadError::ChartTooLarge {
+            chart: origin.to_string(),
+            limit_mib: MAX_CHART_SIZE / MIB,
+        });
+    }
+    build_chart(files, origin.to_string(), 0, &mut budget)
+}
+
+/// The one place a file list becomes a chart, for directories and archives alike.
+pub(crate) fn build_chart(
+    files: Vec<ChartFile>,
+    origin: String,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Chart, LoadError> {
+    let rules = match files.iter().find(|f| f.path == IGNORE_FILE) {
+        Some(f) => {
+            let path = join(&origin, IGNORE_FILE);
+            let text = utf8(&f.data, &path)?;
+            IgnoreRules::parse(text, &path)?
+        }
+        None => IgnoreRules::defaults(),
+    };
+
+    let mut chart_yaml = None;
+    let mut values_yaml = None;
+    let mut schema_json = None;
+    let mut templates = Vec::new();
+    let mut other = Vec::new();
+    // Entry name under charts/ -> its files (a directory) or None (an archive).
+    let mut sub_dirs: Vec<(String, Vec<ChartFile>)> = Vec::new();
+    let mut sub_archives: Vec<ChartFile> = Vec::new();
+
+    for file in files {
+        if rules.is_ignored(&file.path, false) {
+            continue;
+        }
+        match file.path.as_str() {
+            "Chart.yaml" => chart_yaml = Some(file.data),
+            "values.yaml" => values_yaml = Some(file.data),
+            "values.schema.json" => schema_json = Some(file.data),
+            path => {
+                if let Some(name) = path.strip_prefix("templates/") {
+                    templates.push(ChartFile {
+                        path: name.to_string(),
+                        data: strip_bom(file.data),
+                    });
+                } else if let Some(rest) = path.strip_prefix("charts/") {
+                    match rest.split_once('/') {
+                        // Helm skips entries starting with `_` or `.`.
+                        _ if rest.starts_with(['_', '.']) => {}
+                        Some((entry, inner)) => {
+                            let sub = ChartFile {
+                                path: inner.to_string(),
+                                data: file.data,
+                            };
+                            match sub_dirs.iter_mut().find(|(e, _)| e == entry) {
+                                Some((_, list)) => list.push(sub),
+                                None => sub_dirs.push((entry.to_string(), vec![sub])),
+                            }
+                        }
+                        // Provenance files of archived subcharts stay chart files, as in Helm.
+                        None if rest.ends_with(".prov") => other.push(file),
+                        None if file.data.starts_with(&GZIP_MAGIC) => sub_archives.push(file),
+                        None => {
+                            return Err(LoadError::StrayFileInCharts {
+                                path: join(&origin, path),
+                            });
+                        }
+                    }
+                } else {
+                    other.push(file);
+                }
+            }
+        }
+    }
+
+    let chart_yaml_path = join(&origin, "Chart.yaml");
+    let Some(chart_yaml) = chart_yaml else {
+        return Err(LoadError::MissingChartYaml { chart: origin });
+    };
+    let metadata: Metadata =
+        crate::yaml::parse(utf8(&chart_yaml, &chart_yaml_path)?, &chart_yaml_path)?;
+    metadata.validate().map_err(|error| LoadError::Metadata {
+        path: chart_yaml_path,
+        error,
+    })?;
+
+    let (values, values_text) = match values_yaml {
+        Some(data) => {
+            let path = join(&origin, "values.yaml");
+            let text = utf8(&data, &path)?.to_string();
+            (parse_values(&text, &path)?, Some(text))
+        }
+        None => (Map::new(), None),
+    };
+
+    let schema = match schema_json {
+        Some(data) => {
+            let path = join(&origin, "values.schema.json");
+            let text = utf8(&data, &path)?;
+            Some(
+                serde_json::from_str::<Value>(text).map_err(|e| LoadError::Schema {
+                    path,
+                    line: e.line(),
+                    column: e.column(),
+                    message: e.to_string(),
+                })?,
+            )
+        }
+        None => None,
+    };
+
+    let mut subcharts = Vec::new();
+    if !sub_dirs.is_empty() || !sub_archives.is_empty() {
+        if depth >= MAX_SUBCHART_DEPTH {
+            return Err(LoadError::TooDeep {
+                path: join(&origin, "charts"),
+                limit: MAX_SUBCHART_DEPTH,
+            });
+        }
+        for (entry, files) in sub_dirs {
+            let sub_origin = join(&origin, &format!("charts/{entry}"));
+            subcharts.push(build_chart(files, sub_origin, depth + 1, budget)?);
+        }
+        for file in sub_archives {
+            let sub_origin = join(&origin, &file.path);
+            let sub_files = archive::read_files(file.data.as_slice(), &sub_origin, budget)?;
+            subcharts.push(build_chart(sub_files, sub_origin, depth + 1, budget)?);
+        }
+    }
+
+    templates.sort_by(|a, b| a.path.cmp(&b.path));
+    other.sort_by(|a, b| a.path.cmp(&b.path));
+    subcharts.sort_by(|a, b| (a.name(), &a.origin).cmp(&(b.name(), &b.origin)));
+
+    Ok(Chart {
+        metadata,
+        values,
+        values_text,
+        schema,
+        templates,
+        files: other,
+        subcharts,
+        origin,
+    })
+}
+
+/// `values.yaml` must hold a mapping; an empty file (or `null`) means no values.
+fn parse_values(text: &str, path: &str) -> Result<Map<String, Value>, LoadError> {
+    match crate::yaml::parse::<Value>(text, path)? {
+        Value::Object(map) => Ok(map),
+        Value::Null => Ok(Map::new()),
+        other => Err(LoadError::ValuesNotMapping {
+            path: path.to_string(),
+            found: match other {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                _ => "a boolean",
+            },
+        }),
+    }
+}
+
+/// A directory walk that collects a chart's files, skipping ignored paths,
+/// following symlinks that stay inside the chart and refusing the others.
+struct DirWalk<'a> {
+    origin: &'a str,
+    root: &'a Path,
+    rules: &'a IgnoreRules,
+    budget: &'a mut Budget,
+    files: Vec<ChartFile>,
+    /// Canonical paths of the directories being walked, to catch symlink loops.
+    ancestors: Vec<PathBuf>,
+}
+
+impl DirWalk<'_> {
+    /// Walks `dir` (a real, canonical directory) whose chart-relative path is `rel`.
+    fn dir(&mut self, dir: &Path, rel: &str) -> Result<(), LoadError> {
+        let shown = join(self.origin, rel);
+        let mut entries = fs::read_dir(dir)
+            .map_err(|e| io_error(&shown, e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| io_error(&shown, e))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                return Err(LoadError::NonUtf8Name {
+                    path: join(&shown, &name.to_string_lossy()),
+                });
+            };
+            let rel_path = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let shown_path = join(self.origin, &rel_path);
+            let file_type = entry.file_type().map_err(|e| io_error(&shown_path, e))?;
+
+            // The real path to read and what it is; a symlink resolves to its target.
+            let (real, meta) = if file_type.is_symlink() {
+                match fs::canonicalize(entry.path()).and_then(|t| fs::metadata(&t).map(|m| (t, m)))
+                {
+                    Ok(found) => found,
+                    Err(_) if self.rules.is_ignored(&rel_path, false) => continue,
+                    Err(_) => return Err(LoadError::BrokenSymlink { path: shown_path }),
+                }
+            } else {
+                let meta = entry.metadata().map_err(|e| io_error(&shown_path, e))?;
+                (entry.path(), meta)
+            };
+            if self.rules.is_ignored(&rel_path, meta.is_dir()) {
+                continue;
+            }
+            if file_type.is_symlink() && !real.starts_with(self.root) {
+                return Err(LoadError::SymlinkOutside {
+                    path: shown_path,
+                    target: real.display().to_string(),
+                });
+            }
+
+            if meta.is_dir() {
+                // `dir` is canonical, so `real` is too, symlink or not.
+                if self.ancestors.contains(&real) {
+                    return Err(LoadError::SymlinkLoop {
+                        path: shown_path,
+                        target: real.display().to_string(),
+                    });
+                }
+                self.ancestors.push(real.clone());
+                self.dir(&real, &rel_path)?;
+                self.ancestors.pop();
+            } else if meta.is_file() {
+                let data = self.read(&real, &shown_path, meta.len())?;
+                self.files.push(ChartFile {
+                    path: rel_path,
+                    data,
+                });
+            } else {
+                return Err(LoadError::IrregularFile { path: shown_path });
+            }
+        }
+        Ok(())
+    }
+
+    fn read(&mut self, path: &Path, shown: &str, len: u64) -> Result<Vec<u8>, LoadError> {
+        let too_large = || LoadError::FileTooLarge {
+            path: shown.to_string(),
+            limit_mib: MAX_FILE_SIZE / MIB,
+        };
+        if len > MAX_FILE_SIZE {
+            return Err(too_large());
+        }
+        let file = File::open(path).map_err(|e| io_error(shown, e))?;
+        let mut data = Vec::with_capacity(len as usize);
+        // The file may have grown since it was measured.
+        file.take(MAX_FILE_SIZE + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| io_error(shown, e))?;
+        if data.len() as u64 > MAX_FILE_SIZE {
+            return Err(too_large());
+        }
+        if !self.budget.take(data.len() as u64) {
+            return Err(LoadError::ChartTooLarge {
+                chart: self.origin.to_string(),
+                limit_mib: MAX_CHART_SIZE / MIB,
+            });
+        }
+        Ok(data)
+    }
+}
+
+/// `origin/rel` for messages, without doubled or trailing slashes.
+pub(crate) fn join(origin: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        return origin.to_string();
+    }
+    if origin.is_empty() {
+        return rel.to_string();
+    }
+    format!("{}/{rel}", origin.strip_suffix('/').unwrap_or(origin))
+}
+
+fn utf8<'a>(data: &'a [u8], path: &str) -> Result<&'a str, LoadError> {
+    let data = data.strip_prefix(UTF8_BOM).unwrap_or(data);
+    std::str::from_utf8(data).map_err(|_| LoadError::NotUtf8 {
+        path: path.to_string(),
+    })
+}
+
+fn strip_bom(mut data: Vec<u8>) -> Vec<u8> {
+    if data.starts_with(UTF8_BOM) {
+        data.drain(..UTF8_BOM.len());
+    }
+    data
+}
+
+pub(crate) fn io_error(path: &str, error: io::Error) -> LoadError {
+    if error.kind() == io::ErrorKind::NotFound {
+        LoadError::NotFound {
+            path: path.to_string(),
+        }
+    } else {
+        LoadError::Io {
+            path: path.to_string(),
+            error,
+        }
+    }
+}
+
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+fn not_an_archive_hint(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name == "Chart.yaml" {
+        "this is a chart's Chart.yaml; pass the directory that holds it".into()
+    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        "this looks like a YAML file, but a chart directory or a .tgz archive was expected".into()
+    } else {
+        "not a directory and not gzip-compressed; pass a chart directory or a .tgz archive".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHART_YAML: &[u8] = b"apiVersion: v2\nname: demo\nversion: 0.1.0\nannotations:\n  ketch.dev/engine: minijinja\n";
+
+    fn file(path: &str, data: &[u8]) -> ChartFile {
+        ChartFile {
+            path: path.into(),
+            data: data.to_vec(),
+        }
+    }
+
+    #[test]
+    fn sorts_files_into_their_places() {
+        let chart = load_files(
+            vec![
+                file("templates/svc.yaml", b"kind: Service"),
+                file("values.yaml", b"replicas: 2\n"),
+                file("Chart.yaml", CHART_YAML),
+                file("files/b.txt", b"b"),
+                file("README.md", b"# demo"),
+                file("templates/_helpers.j2", b"{% macro x() %}{% endmacro %}"),
+                file("charts/_skipped", b"x"),
+                file("charts/sub-0.1.0.tgz.prov", b"sig"),
+            ],
+            "mem",
+        )
+        .unwrap();
+        assert_eq!(chart.name(), "demo");
+        assert_eq!(chart.values["replicas"], 2);
+        assert_eq!(chart.values_text.as_deref(), Some("replicas: 2\n"));
+        let templates: Vec<_> = chart.templates.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(templates, ["_helpers.j2", "svc.yaml"]);
+        let files: Vec<_> = chart.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            files,
+            ["README.md", "charts/sub-0.1.0.tgz.prov", "files/b.txt"]
+        );
+        assert!(chart.subcharts.is_empty());
+    }
+
+    #[test]
+    fn empty_values_file_is_no_values() {
+        let chart = load_files(
+            vec![
+                file("Chart.yaml", CHART_YAML),
+                file("values.yaml", b"# none\n"),
+            ],
+            "mem",
+        )
+        .unwrap();
+        assert!(chart.values.is_empty());
+        assert_eq!(chart.values_text.as_deref(), Some("# none\n"));
+    }
+
+    #[test]
+    fn values_must_be_a_mapping() {
+        let err = load_files(
+            vec![
+                file("Chart.yaml", CHART_YAML),
+                file("values.yaml", b"- a\n- b\n"),
+            ],
+            "mem",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "mem/values.yaml: the top level must be a mapping of values (got a list); write `key: value` lines"
+        );
+    }
+
+    #[test]
+    fn stray_file_in_charts_is_an_error() {
+        let err = load_files(
+            vec![
+                file("Chart.yaml", CHART_YAML),
+                file("charts/notes.txt", b"hi"),
+            ],
+            "mem",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, LoadError::StrayFileInCharts { ref path } if path == "mem/charts/notes.txt"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn byte_order_mark_is_dropped_from_parsed_files() {
+        let mut yaml = UTF8_BOM.to_vec();
+        yaml.extend_from_slice(CHART_YAML);
+        let chart = load_files(vec![file("Chart.yaml", &yaml)], "mem").unwrap();
+        assert_eq!(chart.name(), "demo");
+    }
+
+    #[test]
+    fn subcharts_nest_only_so_deep() {
+        let mut files = Vec::new();
+        let mut prefix = String::new();
+        for _ in 0..=MAX_SUBCHART_DEPTH + 1 {
+            files.push(file(&format!("{prefix}Chart.yaml"), CHART_YAML));
+            prefix.push_str("charts/demo/");
+        }
+        let err = load_files(files, "mem").unwrap_err();
+        assert!(matches!(err, LoadError::TooDeep { .. }), "{err}");
+    }
+
+    #[test]
+    fn join_avoids_double_slashes() {
+        assert_eq!(join("a/", "b"), "a/b");
+        assert_eq!(join("a", ""), "a");
+        assert_eq!(join("", "b"), "b");
+    }
+}
