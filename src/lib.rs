@@ -1,5 +1,7 @@
 //! ketch: a Kubernetes packaging engine with Jinja-templated, Helm-compatible charts.
 
 pub mod chart;
+pub mod engine;
+pub mod manifest;
 pub mod values;
 pub mod yaml;

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 /// Documents one YAML stream may hold: a large render yields thousands.
 const MAX_DOCUMENTS: usize = 100_000;
-const MAX_NODES: usize = 20_000_000;
+const MAX_NODES: usize = 2_000_000;
 const MAX_DEPTH: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +44,8 @@ fn serializer_options() -> serde_saphyr::SerializerOptions {
 /// Parses one YAML document. An empty document reads as `null`.
 pub fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, YamlError> {
     if text.trim().is_empty() {
-        return serde_saphyr::from_str_with_options("null", options()).map_err(|e| error(origin, &e));
+        return serde_saphyr::from_str_with_options("null", options())
+            .map_err(|e| error(origin, &e));
     }
     serde_saphyr::from_str_with_options(text, options()).map_err(|e| error(origin, &e))
 }
@@ -55,7 +56,7 @@ pub fn parse_all<T: DeserializeOwned>(text: &str, origin: &str) -> Result<Vec<T>
 }
 
 /// Writes one value as a YAML document (no leading `---`), ending in a newline.
-pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, YamlError> {
+pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
     serde_saphyr::to_string_with_options(value, serializer_options()).map_err(|e| YamlError {
         origin: "<output>".into(),
         message: e.to_string(),
@@ -76,7 +77,11 @@ mod tests {
 
     #[test]
     fn reads_yaml_1_2_scalars() {
-        let v: Value = parse("a: on\nb: NO\nc: y\nd: 0755\ne: true\nf: 010\ng: 1.5\nh: ~\n", "t").unwrap();
+        let v: Value = parse(
+            "a: on\nb: NO\nc: y\nd: 0755\ne: true\nf: 010\ng: 1.5\nh: ~\n",
+            "t",
+        )
+        .unwrap();
         assert_eq!(
             v,
             json!({"a": "on", "b": "NO", "c": "y", "d": "0755", "e": true, "f": "010", "g": 1.5, "h": null})
@@ -88,9 +93,18 @@ mod tests {
         let out = to_string(&json!({"country": "NO", "flag": "on", "y": "y", "n": 1, "b": false, "s": "0755", "e": ""})).unwrap();
         let back: Value = parse(&out, "t").unwrap();
         assert_eq!(back["country"], "NO");
-        assert!(out.contains("country: \"NO\"") || out.contains("country: 'NO'"), "{out}");
-        assert!(out.contains("flag: \"on\"") || out.contains("flag: 'on'"), "{out}");
-        assert!(out.contains("s: \"0755\"") || out.contains("s: '0755'"), "{out}");
+        assert!(
+            out.contains("country: \"NO\"") || out.contains("country: 'NO'"),
+            "{out}"
+        );
+        assert!(
+            out.contains("flag: \"on\"") || out.contains("flag: 'on'"),
+            "{out}"
+        );
+        assert!(
+            out.contains("s: \"0755\"") || out.contains("s: '0755'"),
+            "{out}"
+        );
         assert!(out.contains("b: false"), "{out}");
     }
 

@@ -1,0 +1,210 @@
+//! Filters and functions chart authors use, with Helm's meaning where Helm has one.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use minijinja::value::{Value, ValueKind};
+use minijinja::{Environment, Error, ErrorKind};
+use sha2::{Digest, Sha256};
+
+use crate::yaml;
+
+pub fn register(env: &mut Environment<'_>) {
+    env.add_filter("toyaml", toyaml);
+    env.add_filter("tojson", tojson);
+    env.add_filter("fromyaml", fromyaml);
+    env.add_filter("fromjson", fromjson);
+    env.add_filter("indent", indent);
+    env.add_filter("nindent", nindent);
+    env.add_filter("b64encode", b64encode);
+    env.add_filter("b64decode", b64decode);
+    env.add_filter("sha256", sha256);
+    env.add_filter("quote", quote);
+    env.add_filter("squote", squote);
+    env.add_filter("required", required);
+    env.add_filter("trunc", trunc);
+    env.add_filter("trimprefix", trimprefix);
+    env.add_filter("trimsuffix", trimsuffix);
+    env.add_filter("merge", merge);
+    env.add_function("fail", fail);
+    env.add_function("merge", merge);
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, message.into())
+}
+
+fn defined(value: &Value, filter: &str) -> Result<(), Error> {
+    if value.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            format!("{filter}: the value is undefined (use `| default(...)` for optional values)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Values as text, the way they print in a template.
+fn text(value: &Value) -> String {
+    match value.kind() {
+        ValueKind::None => "null".into(),
+        ValueKind::Bool => if value.is_true() { "true" } else { "false" }.into(),
+        _ => value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_string),
+    }
+}
+
+/// `{{ values.resources | toyaml }}`: YAML without the trailing newline, like Helm's toYaml.
+pub fn toyaml(value: Value) -> Result<String, Error> {
+    defined(&value, "toyaml")?;
+    let out = yaml::to_string(&value).map_err(|e| invalid(format!("toyaml: {}", e.message)))?;
+    Ok(out.trim_end_matches('\n').to_string())
+}
+
+/// `{{ x | tojson }}` or `{{ x | tojson(2) }}`: JSON, without HTML escaping.
+fn tojson(value: Value, indent: Option<usize>) -> Result<String, Error> {
+    defined(&value, "tojson")?;
+    let result = match indent {
+        None => serde_json::to_string(&value),
+        Some(n) => {
+            let pad = " ".repeat(n);
+            let mut out = Vec::new();
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(pad.as_bytes());
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+            serde::Serialize::serialize(&value, &mut ser)
+                .map(|()| String::from_utf8_lossy(&out).into_owned())
+        }
+    };
+    result.map_err(|e| invalid(format!("tojson: {e}")))
+}
+
+fn fromyaml(text: &str) -> Result<Value, Error> {
+    let parsed: serde_json::Value = yaml::parse(text, "fromyaml input")
+        .map_err(|e| invalid(format!("fromyaml: {}", e.message)))?;
+    Ok(serde_value(&parsed))
+}
+
+fn fromjson(text: &str) -> Result<Value, Error> {
+    let parsed: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| invalid(format!("fromjson: {e}")))?;
+    Ok(serde_value(&parsed))
+}
+
+/// Helm's `indent`: pads every line, the first included.
+fn indent(value: Value, width: usize) -> Result<String, Error> {
+    defined(&value, "indent")?;
+    let pad = " ".repeat(width);
+    let text = text(&value);
+    Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
+}
+
+/// Helm's `nindent`: a newline, then `indent`.
+fn nindent(value: Value, width: usize) -> Result<String, Error> {
+    indent(value, width).map(|s| format!("\n{s}"))
+}
+
+fn b64encode(value: Value) -> Result<String, Error> {
+    defined(&value, "b64encode")?;
+    Ok(match value.as_bytes() {
+        Some(bytes) if value.kind() == ValueKind::Bytes => BASE64.encode(bytes),
+        _ => BASE64.encode(text(&value)),
+    })
+}
+
+fn b64decode(value: &str) -> Result<String, Error> {
+    let bytes = BASE64
+        .decode(value.trim())
+        .map_err(|e| invalid(format!("b64decode: not base64: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| invalid("b64decode: the decoded bytes are not UTF-8 text"))
+}
+
+fn sha256(value: Value) -> Result<String, Error> {
+    defined(&value, "sha256")?;
+    let digest = match value.as_bytes() {
+        Some(bytes) if value.kind() == ValueKind::Bytes => Sha256::digest(bytes),
+        _ => Sha256::digest(text(&value)),
+    };
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A double-quoted YAML/JSON string, escapes included.
+fn quote(value: Value) -> Result<String, Error> {
+    defined(&value, "quote")?;
+    serde_json::to_string(&text(&value)).map_err(|e| invalid(format!("quote: {e}")))
+}
+
+/// A single-quoted YAML string (`'` doubled).
+fn squote(value: Value) -> Result<String, Error> {
+    defined(&value, "squote")?;
+    Ok(format!("'{}'", text(&value).replace('\'', "''")))
+}
+
+/// `{{ values.image.tag | required("set image.tag") }}`: fails on undefined, none or "".
+fn required(value: Value, message: Option<String>) -> Result<Value, Error> {
+    let empty = value.is_undefined() || value.is_none() || value.as_str() == Some("");
+    if empty {
+        return Err(invalid(
+            message.unwrap_or_else(|| "a required value is missing".into()),
+        ));
+    }
+    Ok(value)
+}
+
+/// `{{ fail("explain what is wrong") }}` stops the render with that message.
+fn fail(message: String) -> Result<Value, Error> {
+    Err(invalid(message))
+}
+
+/// Helm's `trunc`: the first n characters (a negative n keeps the last -n).
+fn trunc(value: Value, n: i64) -> Result<String, Error> {
+    defined(&value, "trunc")?;
+    let chars: Vec<char> = text(&value).chars().collect();
+    let len = chars.len() as i64;
+    let (from, to) = if n >= 0 {
+        (0, n.min(len))
+    } else {
+        ((len + n).max(0), len)
+    };
+    Ok(chars[from as usize..to as usize].iter().collect())
+}
+
+fn trimprefix(value: &str, prefix: &str) -> String {
+    value.strip_prefix(prefix).unwrap_or(value).to_string()
+}
+
+fn trimsuffix(value: &str, suffix: &str) -> String {
+    value.strip_suffix(suffix).unwrap_or(value).to_string()
+}
+
+/// Deep-merges maps left to right; later maps win, like values files.
+fn merge(base: Value, overlays: minijinja::value::Rest<Value>) -> Result<Value, Error> {
+    let mut merged: serde_json::Value =
+        serde_json::to_value(&base).map_err(|e| invalid(format!("merge: {e}")))?;
+    for overlay in overlays.iter() {
+        let overlay: serde_json::Value =
+            serde_json::to_value(overlay).map_err(|e| invalid(format!("merge: {e}")))?;
+        deep_merge(&mut merged, overlay);
+    }
+    Ok(serde_value(&merged))
+}
+
+fn deep_merge(base: &mut serde_json::Value, overlay: serde_json::Value) {
+    match (base, overlay) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+/// Any serializable data as a template value.
+pub fn serde_value<T: serde::Serialize>(data: &T) -> Value {
+    Value::from(minijinja::value::Serde(data))
+}

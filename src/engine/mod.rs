@@ -1,0 +1,371 @@
+//! Rendering: each chart's templates through minijinja, with the template
+//! context DESIGN.md fixes (`values release chart capabilities files template`),
+//! strict undefined values, and bounded evaluation.
+
+pub mod capabilities;
+mod files;
+pub mod filters;
+
+use std::io::Write;
+use std::sync::Arc;
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, context, syntax::SyntaxConfig};
+
+pub use capabilities::{Capabilities, KubeVersion};
+use filters::serde_value;
+
+use crate::chart::Chart;
+use crate::chart::metadata::ENGINE_MINIJINJA;
+use crate::values::Values;
+
+/// The release a render is for, as templates see it under `release`.
+#[derive(Debug, Clone)]
+pub struct ReleaseInfo {
+    pub name: String,
+    pub namespace: String,
+    pub revision: u64,
+    pub is_install: bool,
+    pub is_upgrade: bool,
+}
+
+impl ReleaseInfo {
+    /// A first install: what `ketch template` renders as.
+    pub fn install(name: &str, namespace: &str) -> Self {
+        Self {
+            name: name.into(),
+            namespace: namespace.into(),
+            revision: 1,
+            is_install: true,
+            is_upgrade: false,
+        }
+    }
+}
+
+/// Reads live objects for `lookup(...)`; absent offline, where lookups return `{}`.
+pub trait Lookup: Send + Sync {
+    fn lookup(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<serde_json::Value, String>;
+}
+
+/// Bounds on template evaluation, so no chart can hang or exhaust memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// minijinja fuel per template (roughly instructions).
+    pub fuel: u64,
+    pub recursion: usize,
+    /// Bytes of rendered text over the whole release.
+    pub max_output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            fuel: 50_000_000,
+            recursion: 200,
+            max_output_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct RenderOptions {
+    pub release: Option<ReleaseInfo>,
+    pub capabilities: Capabilities,
+    pub lookup: Option<Arc<dyn Lookup>>,
+    pub limits: Limits,
+}
+
+/// The text one template produced, named as in `# Source:` headers
+/// (`parent/charts/sub/templates/deployment.yaml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedTemplate {
+    pub source: String,
+    pub text: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// Rendered templates in order: the chart's own by path, then each subchart's.
+    pub templates: Vec<RenderedTemplate>,
+    /// CRD files from every chart's `crds/`, as written (never templated).
+    pub crds: Vec<RenderedTemplate>,
+    /// The root chart's rendered `templates/NOTES.txt`.
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(
+        "{chart}: not a ketch chart: Chart.yaml lacks the annotation `ketch.dev/engine: minijinja` \
+         (a Helm chart with Go templates? ketch renders Jinja templates only; add the annotation once the templates are Jinja)"
+    )]
+    NotKetchChart { chart: String },
+    #[error("{chart}: Chart.yaml names engine {engine:?}; ketch knows only \"minijinja\"")]
+    UnknownEngine { chart: String, engine: String },
+    #[error("{template}: the template is not UTF-8 text")]
+    NotUtf8 { template: String },
+    #[error("{template}: {message}")]
+    Template { template: String, message: String },
+    #[error(
+        "{template}: the render passed {limit} bytes of output; a template loops or a value is huge"
+    )]
+    OutputTooLarge { template: String, limit: usize },
+}
+
+/// Renders a chart whose values are already resolved (see `values::resolve`):
+/// the chart's own values at the root, each subchart's under its name.
+pub fn render(
+    chart: &Chart,
+    values: &Values,
+    options: &RenderOptions,
+) -> Result<Rendered, EngineError> {
+    let mut rendered = Rendered::default();
+    let mut budget = OutputBudget {
+        left: options.limits.max_output_bytes,
+        limit: options.limits.max_output_bytes,
+    };
+    render_chart(
+        chart,
+        values,
+        chart.name(),
+        true,
+        options,
+        &mut budget,
+        &mut rendered,
+    )?;
+    Ok(rendered)
+}
+
+struct OutputBudget {
+    left: usize,
+    limit: usize,
+}
+
+fn render_chart(
+    chart: &Chart,
+    values: &Values,
+    path: &str,
+    is_root: bool,
+    options: &RenderOptions,
+    budget: &mut OutputBudget,
+    out: &mut Rendered,
+) -> Result<(), EngineError> {
+    match chart.metadata.engine() {
+        Some(ENGINE_MINIJINJA) => {}
+        Some(other) => {
+            return Err(EngineError::UnknownEngine {
+                chart: chart.origin.clone(),
+                engine: other.into(),
+            });
+        }
+        None => {
+            return Err(EngineError::NotKetchChart {
+                chart: chart.origin.clone(),
+            });
+        }
+    }
+    for crd in chart.crds() {
+        out.crds.push(RenderedTemplate {
+            source: format!("{path}/{}", crd.path),
+            text: String::from_utf8(crd.data.clone()).map_err(|_| EngineError::NotUtf8 {
+                template: format!("{path}/{}", crd.path),
+            })?,
+        });
+    }
+    let base_path = format!("{path}/templates");
+    let env = environment(chart, values, &base_path, options)?;
+    let base = base_context(chart, values, options);
+    for file in &chart.templates {
+        let renders =
+            !is_macro_file(&file.path) && file.path != "NOTES.txt" && !chart.metadata.is_library();
+        let notes = is_root && file.path == "NOTES.txt";
+        if !renders && !notes {
+            continue;
+        }
+        let source = format!("{base_path}/{}", file.path);
+        let ctx = context! { template => context! { name => source.clone(), base_path => base_path.clone() }, ..base.clone() };
+        let text = render_template(&env, &file.path, ctx, &source, budget)?;
+        if notes {
+            out.notes = Some(text);
+        } else {
+            out.templates.push(RenderedTemplate { source, text });
+        }
+    }
+    for sub in &chart.subcharts {
+        let sub_values = match values.get(sub.name()) {
+            Some(serde_json::Value::Object(map)) => map.clone(),
+            _ => Values::new(),
+        };
+        render_chart(
+            sub,
+            &sub_values,
+            &format!("{path}/charts/{}", sub.name()),
+            false,
+            options,
+            budget,
+            out,
+        )?;
+    }
+    Ok(())
+}
+
+/// Files whose name starts with `_` hold macros and never render on their own.
+pub fn is_macro_file(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|name| name.starts_with('_'))
+}
+
+fn template_error(source: &str, err: &minijinja::Error) -> EngineError {
+    EngineError::Template {
+        template: source.to_string(),
+        message: format!("{err:#}"),
+    }
+}
+
+fn render_template(
+    env: &Environment<'_>,
+    name: &str,
+    ctx: Value,
+    source: &str,
+    budget: &mut OutputBudget,
+) -> Result<String, EngineError> {
+    let template = env
+        .get_template(name)
+        .map_err(|e| template_error(source, &e))?;
+    let mut writer = CappedWriter {
+        buf: Vec::new(),
+        left: budget.left,
+    };
+    match template.render_captured_to(ctx, &mut writer) {
+        Ok(_) => {}
+        Err(_) if writer.left == 0 => {
+            return Err(EngineError::OutputTooLarge {
+                template: source.into(),
+                limit: budget.limit,
+            });
+        }
+        Err(e) => return Err(template_error(source, &e)),
+    }
+    budget.left = writer.left;
+    String::from_utf8(writer.buf).map_err(|_| EngineError::NotUtf8 {
+        template: source.into(),
+    })
+}
+
+/// Collects output and fails once the release's output budget is spent.
+struct CappedWriter {
+    buf: Vec<u8>,
+    left: usize,
+}
+
+impl Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if data.len() > self.left {
+            self.left = 0;
+            return Err(std::io::Error::other("output limit reached"));
+        }
+        self.left -= data.len();
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn base_context(chart: &Chart, values: &Values, options: &RenderOptions) -> Value {
+    let release = options
+        .release
+        .clone()
+        .unwrap_or_else(|| ReleaseInfo::install("release-name", "default"));
+    context! {
+        values => serde_value(values),
+        chart => serde_value(&chart.metadata),
+        release => context! {
+            name => release.name,
+            namespace => release.namespace,
+            revision => release.revision,
+            is_install => release.is_install,
+            is_upgrade => release.is_upgrade,
+            service => "ketch",
+        },
+        capabilities => Value::from_object(options.capabilities.clone()),
+        files => Value::from_object(files::Files::new(&chart.files)),
+    }
+}
+
+fn environment<'a>(
+    chart: &'a Chart,
+    values: &Values,
+    base_path: &str,
+    options: &RenderOptions,
+) -> Result<Environment<'a>, EngineError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_auto_reload(false);
+    env.set_debug(true);
+    env.set_fuel(Some(options.limits.fuel));
+    env.set_recursion_limit(options.limits.recursion);
+    env.set_formatter(|out, state, value| match value.kind() {
+        ValueKind::Bool => out
+            .write_str(if value.is_true() { "true" } else { "false" })
+            .map_err(Into::into),
+        ValueKind::None => out.write_str("null").map_err(Into::into),
+        _ => minijinja::escape_formatter(out, state, value),
+    });
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|e| template_error(base_path, &e))?;
+    env.set_syntax(syntax);
+    filters::register(&mut env);
+    let base = base_context(chart, values, options);
+    env.add_function(
+        "tpl",
+        move |state: &minijinja::State, text: &str, extra: Option<Value>| {
+            let ctx = match extra {
+                Some(extra) => context! { ..extra, ..base.clone() },
+                None => base.clone(),
+            };
+            state
+                .env()
+                .render_named_str(&format!("tpl in {}", state.name()), text, ctx)
+        },
+    );
+    let lookup = options.lookup.clone();
+    env.add_function(
+        "lookup",
+        move |api_version: &str, kind: &str, namespace: &str, name: &str| match &lookup {
+            None => Ok(Value::from(serde_value(&serde_json::json!({})))),
+            Some(lookup) => lookup
+                .lookup(api_version, kind, namespace, name)
+                .map(|v| serde_value(&v))
+                .map_err(|e| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("lookup: {e}"),
+                    )
+                }),
+        },
+    );
+    for file in &chart.templates {
+        let source = format!("{base_path}/{}", file.path);
+        let text = std::str::from_utf8(&file.data).map_err(|_| EngineError::NotUtf8 {
+            template: source.clone(),
+        })?;
+        env.add_template(&file.path, text)
+            .map_err(|e| template_error(&source, &e))?;
+    }
+    Ok(env)
+}

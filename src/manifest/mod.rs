@@ -1,0 +1,167 @@
+//! The manifest: rendered text parsed into Kubernetes objects, checked
+//! (apiVersion, kind, metadata.name, no duplicates), ordered for install and
+//! written back as YAML with `# Source:` headers.
+
+pub mod order;
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::engine::{Rendered, RenderedTemplate};
+use crate::yaml;
+
+/// One Kubernetes object and the template it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// `chart/templates/file.yaml` (or `chart/crds/file.yaml`).
+    pub source: String,
+    pub data: Map<String, Value>,
+}
+
+impl Object {
+    fn field(&self, key: &str) -> &str {
+        self.data.get(key).and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn api_version(&self) -> &str {
+        self.field("apiVersion")
+    }
+
+    pub fn kind(&self) -> &str {
+        self.field("kind")
+    }
+
+    /// The API group: `apps` for `apps/v1`, empty for the core group.
+    pub fn group(&self) -> &str {
+        self.api_version().rsplit_once('/').map_or("", |(group, _)| group)
+    }
+
+    fn metadata(&self, key: &str) -> Option<&str> {
+        self.data.get("metadata")?.get(key)?.as_str()
+    }
+
+    pub fn name(&self) -> &str {
+        self.metadata("name").unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata("namespace")
+    }
+
+    /// `Kind/name`, or `Kind/namespace/name`, for messages.
+    pub fn describe(&self) -> String {
+        match self.namespace() {
+            Some(ns) => format!("{} {ns}/{}", self.kind(), self.name()),
+            None => format!("{} {}", self.kind(), self.name()),
+        }
+    }
+}
+
+/// The ordered objects of a release.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Manifest {
+    /// CRDs from the charts' `crds/` folders, applied before everything else.
+    pub crds: Vec<Object>,
+    /// Rendered objects in install order.
+    pub objects: Vec<Object>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{source_path}: the rendered output is not valid YAML: {message}")]
+    Yaml { source_path: String, message: String },
+    #[error("{source_path}: document {index} is not a mapping (a Kubernetes object is a mapping with apiVersion, kind and metadata)")]
+    NotAnObject { source_path: String, index: usize },
+    #[error("{source_path}: document {index} has no {field} (every object needs apiVersion, kind and metadata.name)")]
+    MissingField { source_path: String, index: usize, field: &'static str },
+    #[error("{second}: {object} is also rendered by {first}; each object may be rendered once (rename one, or guard it with a condition)")]
+    Duplicate { object: String, first: String, second: String },
+}
+
+impl Manifest {
+    /// Parses every rendered document, drops empty ones, checks each object and
+    /// orders them for install. Identical input gives identical output.
+    pub fn from_rendered(rendered: &Rendered, default_namespace: &str) -> Result<Self, ManifestError> {
+        let crds = parse_templates(&rendered.crds)?;
+        let mut objects = parse_templates(&rendered.templates)?;
+        check_duplicates(crds.iter().chain(&objects), default_namespace)?;
+        objects.sort_by_key(|o| order::install_rank(o.kind()));
+        Ok(Self { crds, objects })
+    }
+
+    /// The multi-document YAML `ketch template` prints (CRDs first, if asked for).
+    pub fn to_yaml(&self, include_crds: bool) -> Result<String, yaml::YamlError> {
+        let crds = if include_crds { &self.crds[..] } else { &[] };
+        let mut out = String::new();
+        for object in crds.iter().chain(&self.objects) {
+            write_document(&mut out, object)?;
+        }
+        Ok(out)
+    }
+}
+
+/// Appends `---`, the `# Source:` header and the object as YAML.
+pub fn write_document(out: &mut String, object: &Object) -> Result<(), yaml::YamlError> {
+    out.push_str("---\n# Source: ");
+    out.push_str(&object.source);
+    out.push('\n');
+    out.push_str(&yaml::to_string(&object.data)?);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(())
+}
+
+fn parse_templates(templates: &[RenderedTemplate]) -> Result<Vec<Object>, ManifestError> {
+    let mut objects = Vec::new();
+    for template in templates {
+        if template.text.trim().is_empty() {
+            continue;
+        }
+        let documents: Vec<Value> = yaml::parse_all(&template.text, &template.source)
+            .map_err(|e| ManifestError::Yaml { source_path: template.source.clone(), message: e.message })?;
+        for (index, document) in documents.into_iter().enumerate() {
+            let index = index + 1;
+            let data = match document {
+                Value::Null => continue,
+                Value::Object(map) if map.is_empty() => continue,
+                Value::Object(map) => map,
+                _ => return Err(ManifestError::NotAnObject { source_path: template.source.clone(), index }),
+            };
+            let object = Object { source: template.source.clone(), data };
+            let missing = |field| ManifestError::MissingField { source_path: template.source.clone(), index, field };
+            if object.api_version().is_empty() {
+                return Err(missing("apiVersion"));
+            }
+            if object.kind().is_empty() {
+                return Err(missing("kind"));
+            }
+            if object.name().is_empty() {
+                return Err(missing("metadata.name"));
+            }
+            objects.push(object);
+        }
+    }
+    Ok(objects)
+}
+
+fn check_duplicates<'a>(objects: impl Iterator<Item = &'a Object>, default_namespace: &str) -> Result<(), ManifestError> {
+    let mut seen: HashMap<(String, String, String, String), &Object> = HashMap::new();
+    for object in objects {
+        let key = (
+            object.group().to_string(),
+            object.kind().to_string(),
+            object.namespace().unwrap_or(default_namespace).to_string(),
+            object.name().to_string(),
+        );
+        if let Some(first) = seen.insert(key, object) {
+            return Err(ManifestError::Duplicate {
+                object: object.describe(),
+                first: first.source.clone(),
+                second: object.source.clone(),
+            });
+        }
+    }
+    Ok(())
+}
