@@ -1,0 +1,384 @@
+//! Subchart scoping, as Helm's dependency processing and coalescing do it:
+//! aliases (one chart, several instances), `condition` and `tags` (disabled
+//! subcharts leave the tree), `import-values` (child values lifted into the
+//! parent), and the coalesced values tree: the chart's values at the root,
+//! each subchart's under its name or alias, recursively, with `global` pushed
+//! down into every subchart.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::merge::{Nulls, coalesce, coalesce_value, own_value, strip_nulls};
+use super::{GLOBAL_KEY, Values, ValuesError, dotted, kind_of, lookup};
+use crate::chart::{Chart, Dependency, ImportValue};
+
+/// Applies Helm's dependency processing to `chart` with the user's values
+/// (already merged from `-f` and `--set*`), and coalesces the values.
+///
+/// The returned chart has one subchart per instance: a declared dependency's
+/// subchart carries its alias as `metadata.name` (a chart declared twice under
+/// two aliases appears twice), subcharts in `charts/` that Chart.yaml does not
+/// declare are kept, and subcharts disabled by `condition` or `tags` are gone
+/// (with their declarations). The returned values hold the chart's own values
+/// at the root and each subchart's under its name, recursively: render
+/// subchart `S` with `values[S]`.
+///
+/// Precedence, lowest first: the subchart's defaults, values imported from
+/// its children, its parent's values for it, the user's values. A `null`
+/// from the user removes the default under it. `global` from the parent wins
+/// over a subchart's own `global`.
+pub fn resolve(chart: Chart, user: Values) -> Result<(Chart, Values), ValuesError> {
+    let mut chart = instantiate(chart)?;
+
+    // Conditions and tags are read from the values coalesced over every
+    // declared subchart, before imports, as Helm does.
+    let everything = coalesce_scope(&Scoped::plain(&chart), user.clone(), true)?;
+    let tags = table(&everything, "tags");
+    disable(&mut chart, &everything, &tags);
+
+    let scoped = Scoped::with_imports(&chart)?;
+    let values = coalesce_scope(&scoped, user, true)?;
+    Ok((chart, values))
+}
+
+/// Replaces the subcharts found in `charts/` with one instance per declared
+/// dependency (named by its alias), keeping undeclared ones, recursively.
+fn instantiate(chart: Chart) -> Result<Chart, ValuesError> {
+    let Chart {
+        metadata,
+        values,
+        values_text,
+        schema,
+        templates,
+        files,
+        subcharts,
+        origin,
+    } = chart;
+    let found = subcharts
+        .into_iter()
+        .map(instantiate)
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut instances: Vec<Chart> = found
+        .iter()
+        .filter(|sub| !metadata.dependencies.iter().any(|d| d.name == sub.name()))
+        .cloned()
+        .collect();
+    for dependency in &metadata.dependencies {
+        let Some(sub) = found.iter().find(|sub| sub.name() == dependency.name) else {
+            return Err(ValuesError::MissingDependency {
+                chart: metadata.name.clone(),
+                dependency: dependency.name.clone(),
+            });
+        };
+        let mut instance = sub.clone();
+        instance.metadata.name = dependency.scope().to_string();
+        instances.push(instance);
+    }
+
+    let mut seen = HashSet::new();
+    for instance in &instances {
+        if !seen.insert(instance.name()) {
+            return Err(ValuesError::DuplicateScope {
+                chart: metadata.name.clone(),
+                scope: instance.name().to_string(),
+            });
+        }
+    }
+
+    Ok(Chart {
+        metadata,
+        values,
+        values_text,
+        schema,
+        templates,
+        files,
+        subcharts: instances,
+        origin,
+    })
+}
+
+/// Removes the subcharts whose `condition` or `tags` turn them off, and
+/// their declarations. `values` is this chart's scope of the coalesced
+/// values; `tags` is the top-level `tags` table over the defaults' `tags` of
+/// every chart on the way down (Helm coalesces each level's defaults into
+/// the root before reading it).
+fn disable(chart: &mut Chart, values: &Values, tags: &Values) {
+    let off: HashSet<String> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|dependency| !enabled(dependency, chart.name(), values, tags))
+        .map(|dependency| dependency.scope().to_string())
+        .collect();
+    chart.subcharts.retain(|sub| !off.contains(sub.name()));
+    chart
+        .metadata
+        .dependencies
+        .retain(|d| !off.contains(d.scope()));
+
+    for sub in &mut chart.subcharts {
+        let scope = table(values, sub.name());
+        let sub_tags = match sub.values.get("tags") {
+            Some(Value::Object(own)) => coalesce(tags.clone(), own, Nulls::Keep),
+            _ => tags.clone(),
+        };
+        disable(sub, &scope, &sub_tags);
+    }
+}
+
+/// Helm's rule: a dependency is on unless all of its tags that are set are
+/// false; then the first `condition` path that holds a boolean decides.
+fn enabled(dependency: &Dependency, parent: &str, values: &Values, tags: &Values) -> bool {
+    let mut on = true;
+    let (mut any_true, mut any_false) = (false, false);
+    for tag in &dependency.tags {
+        match tags.get(tag) {
+            Some(Value::Bool(true)) => any_true = true,
+            Some(Value::Bool(false)) => any_false = true,
+            Some(other) => tracing::warn!(
+                chart = parent,
+                dependency = dependency.scope(),
+                "tag {tag:?} is {}, not a boolean; ignored",
+                kind_of(other)
+            ),
+            None => {}
+        }
+    }
+    if any_false && !any_true {
+        on = false;
+    }
+    if let Some(condition) = &dependency.condition {
+        for path in condition
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match lookup(values, &dotted(path)) {
+                Some(Value::Bool(value)) => {
+                    on = *value;
+                    break;
+                }
+                Some(Value::Object(_)) | None => {}
+                Some(other) => tracing::warn!(
+                    chart = parent,
+                    dependency = dependency.scope(),
+                    "condition {path:?} is {}, not a boolean; ignored",
+                    kind_of(other)
+                ),
+            }
+        }
+    }
+    on
+}
+
+/// A chart instance's defaults (after imports) and its subcharts', by scope name.
+struct Scoped {
+    name: String,
+    defaults: Values,
+    subs: Vec<Scoped>,
+}
+
+impl Scoped {
+    /// The defaults as the charts carry them.
+    fn plain(chart: &Chart) -> Scoped {
+        Scoped {
+            name: chart.name().to_string(),
+            defaults: chart.values.clone(),
+            subs: chart.subcharts.iter().map(Scoped::plain).collect(),
+        }
+    }
+
+    /// The defaults with `import-values` applied, children first (a value a
+    /// child imported from its own child can be imported again).
+    fn with_imports(chart: &Chart) -> Result<Scoped, ValuesError> {
+        let subs = chart
+            .subcharts
+            .iter()
+            .map(Scoped::with_imports)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut scoped = Scoped {
+            name: chart.name().to_string(),
+            defaults: chart.values.clone(),
+            subs,
+        };
+        let importing: Vec<&Dependency> = chart
+            .metadata
+            .dependencies
+            .iter()
+            .filter(|d| !d.import_values.is_empty())
+            .collect();
+        if importing.is_empty() {
+            return Ok(scoped);
+        }
+
+        // Helm reads imports from the defaults coalesced over the subcharts
+        // (never from the user's values), and the parent's own values win.
+        let tree = coalesce_scope(&scoped, Values::new(), true)?;
+        let mut imported = Values::new();
+        for dependency in importing {
+            for import in &dependency.import_values {
+                let (child, parent) = match import {
+                    ImportValue::Export(name) => (format!("exports.{name}"), "."),
+                    ImportValue::Path { child, parent } => (child.clone(), parent.as_str()),
+                };
+                let mut path = vec![dependency.scope()];
+                path.extend(dotted(&child));
+                let Some(Value::Object(table)) = lookup(&tree, &path) else {
+                    tracing::warn!(
+                        chart = chart.name(),
+                        dependency = dependency.scope(),
+                        "import-values: {child:?} is not a mapping in the subchart's values; nothing imported"
+                    );
+                    continue;
+                };
+                // The first import of a key wins over later ones.
+                imported = coalesce(imported, &nest(parent, table.clone()), Nulls::Keep);
+            }
+        }
+        scoped.defaults = coalesce(tree, &imported, Nulls::Keep);
+        Ok(scoped)
+    }
+}
+
+/// Puts `table` at the dotted `path` (`.` is the root).
+fn nest(path: &str, table: Values) -> Values {
+    if path == "." || path.is_empty() {
+        return table;
+    }
+    let mut current = table;
+    for key in dotted(path).into_iter().rev() {
+        let mut outer = Values::new();
+        outer.insert(key.to_string(), Value::Object(current));
+        current = outer;
+    }
+    current
+}
+
+/// Coalesces `user` (this scope's values from the user and the parents)
+/// over the chart's defaults, then each subchart's scope over its defaults.
+fn coalesce_scope(scoped: &Scoped, user: Values, root: bool) -> Result<Values, ValuesError> {
+    let mut defaults = scoped.defaults.clone();
+    if !root {
+        // A subchart's `x: null` default would shadow globals; the top chart's stays (Helm #32530).
+        strip_nulls(&mut defaults);
+    }
+    // Subchart scopes and `global` are coalesced again further down, where a
+    // user's `null` still has a default to remove: keep it until then.
+    let nulls_for = |key: &str| {
+        if key == GLOBAL_KEY || scoped.subs.iter().any(|s| s.name == key) {
+            Nulls::Keep
+        } else {
+            Nulls::Delete
+        }
+    };
+
+    let mut user = user;
+    let mut out = Values::new();
+    for (key, default) in defaults {
+        let value = match user.shift_remove(&key) {
+            None => Some(default),
+            Some(given) => coalesce_value(given, &default, nulls_for(&key)),
+        };
+        if let Some(value) = value {
+            out.insert(key, value);
+        }
+    }
+    for (key, given) in user {
+        if let Some(value) = own_value(given, nulls_for(&key)) {
+            out.insert(key, value);
+        }
+    }
+
+    for sub in &scoped.subs {
+        let mut scope = match out.get_mut(&sub.name).map(std::mem::take) {
+            None | Some(Value::Null) => Values::new(),
+            Some(Value::Object(scope)) => scope,
+            Some(other) => {
+                return Err(ValuesError::ScopeNotAMapping {
+                    chart: scoped.name.clone(),
+                    scope: sub.name.clone(),
+                    found: kind_of(&other),
+                });
+            }
+        };
+        push_globals(out.get(GLOBAL_KEY), &mut scope, &sub.name);
+        let resolved = coalesce_scope(sub, scope, false)?;
+        out.insert(sub.name.clone(), Value::Object(resolved));
+    }
+
+    // Tombstones in `global` have reached every subchart by now.
+    match out.get_mut(GLOBAL_KEY) {
+        Some(Value::Object(global)) => strip_nulls(global),
+        Some(Value::Null) => {
+            out.shift_remove(GLOBAL_KEY);
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// Helm's `coalesceGlobals`: the parent's `global` merges into the
+/// subchart's, the parent winning; every subchart gets a `global` mapping.
+fn push_globals(parent: Option<&Value>, scope: &mut Values, sub: &str) {
+    let mut global = match scope.shift_remove(GLOBAL_KEY) {
+        None | Some(Value::Null) => Values::new(),
+        Some(Value::Object(global)) => global,
+        Some(other) => {
+            tracing::warn!(
+                subchart = sub,
+                "`global` is {}, not a mapping; globals not passed down",
+                kind_of(&other)
+            );
+            scope.insert(GLOBAL_KEY.to_string(), other);
+            return;
+        }
+    };
+    match parent {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(parent)) => {
+            for (key, value) in parent {
+                match (global.get(key), value) {
+                    (Some(Value::Object(own)), Value::Object(theirs)) => {
+                        let merged = coalesce(theirs.clone(), own, Nulls::Keep);
+                        global.insert(key.clone(), Value::Object(merged));
+                    }
+                    (Some(own), Value::Object(_)) if !own.is_null() => {
+                        tracing::warn!(
+                            subchart = sub,
+                            "global.{key}: cannot merge a mapping onto {}; skipped",
+                            kind_of(own)
+                        );
+                    }
+                    (Some(Value::Object(_)), theirs) if !theirs.is_null() => {
+                        tracing::warn!(
+                            subchart = sub,
+                            "global.{key} is a mapping; {} from the parent skipped",
+                            kind_of(theirs)
+                        );
+                    }
+                    _ => {
+                        global.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            tracing::warn!(
+                subchart = sub,
+                "the parent's `global` is {}, not a mapping; skipped",
+                kind_of(other)
+            );
+        }
+    }
+    scope.insert(GLOBAL_KEY.to_string(), Value::Object(global));
+}
+
+/// The mapping at `key`, or an empty one.
+fn table(values: &Values, key: &str) -> Values {
+    match values.get(key) {
+        Some(Value::Object(table)) => table.clone(),
+        _ => Values::new(),
+    }
+}
