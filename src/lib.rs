@@ -1,7 +1,9 @@
 //! ketch: a Kubernetes packaging engine with Jinja-templated, Helm-compatible charts.
 
+pub mod action;
 pub mod chart;
 pub mod engine;
+pub mod error;
 pub mod manifest;
 pub mod values;
 pub mod yaml;

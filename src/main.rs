@@ -1,1 +1,39 @@
-fn main() {}
+//! The `ketch` binary: parse, run one command, map errors to exit codes.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("KETCH_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Template(args) => commands::template::run(args),
+        Command::Lint(args) => commands::lint::run(args),
+        Command::Create(args) => commands::create::run(args),
+        Command::Show(command) => commands::show::run(command),
+        Command::Version(args) => {
+            commands::version::run(args);
+            Ok(())
+        }
+        Command::Completion(args) => {
+            commands::completion::run(args);
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Render a chart for a release: load, resolve values, validate them, render
+//! the templates and build the ordered manifest.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use crate::chart::{Chart, loader};
+use crate::engine::{self, Capabilities, ReleaseInfo, RenderOptions};
+use crate::error::Result;
+use crate::manifest::Manifest;
+use crate::values::{self, ValueOptions, Values};
+
+#[derive(Debug, Clone)]
+pub struct RenderRequest {
+    pub chart: PathBuf,
+    pub release: ReleaseInfo,
+    pub values: ValueOptions,
+    pub capabilities: Capabilities,
+}
+
+/// A rendered release: the resolved chart tree, its values and manifest.
+#[derive(Debug)]
+pub struct RenderedRelease {
+    pub chart: Chart,
+    pub values: Values,
+    pub manifest: Manifest,
+    pub notes: Option<String>,
+}
+
+impl RenderRequest {
+    pub fn new(chart: impl Into<PathBuf>) -> Self {
+        Self {
+            chart: chart.into(),
+            release: ReleaseInfo::install("release-name", "default"),
+            values: ValueOptions::default(),
+            capabilities: Capabilities::default(),
+        }
+    }
+
+    pub fn run(&self, stdin: &mut dyn Read) -> Result<RenderedRelease> {
+        let chart = loader::load(&self.chart)?;
+        render_chart(chart, &self.values, &self.release, &self.capabilities, stdin)
+    }
+}
+
+/// Renders an already loaded chart (`run` after loading; `lint` reuses it).
+pub fn render_chart(
+    chart: Chart,
+    value_options: &ValueOptions,
+    release: &ReleaseInfo,
+    capabilities: &Capabilities,
+    stdin: &mut dyn Read,
+) -> Result<RenderedRelease> {
+    let user = value_options.merge_values(stdin)?;
+    let (chart, values) = values::resolve(chart, user.values.clone())?;
+    values::validate(&chart, &values, Some(&user))?;
+    let options = RenderOptions {
+        release: Some(release.clone()),
+        capabilities: capabilities.clone(),
+        ..RenderOptions::default()
+    };
+    let rendered = engine::render(&chart, &values, &options)?;
+    let manifest = Manifest::from_rendered(&rendered, &release.namespace)?;
+    Ok(RenderedRelease { chart, values, manifest, notes: rendered.notes })
+}

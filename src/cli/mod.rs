@@ -1,0 +1,159 @@
+//! Command-line definitions (clap derive) only; each command's doc comment is its help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "ketch", version, about = "A Kubernetes packaging engine: Jinja-templated, Helm-compatible charts")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Template(TemplateArgs),
+    Lint(LintArgs),
+    Create(CreateArgs),
+    #[command(subcommand)]
+    Show(ShowCommand),
+    Version(VersionArgs),
+    Completion(CompletionArgs),
+}
+
+/// The values flags shared by every command that renders.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ValuesArgs {
+    /// Values file (YAML), `-` for standard input; repeat for several, later ones win
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<String>,
+    /// Set values: `a.b=c,list[0]=x,tags={a,b}` (typed: numbers, booleans, null)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Set values, keeping every value a string
+    #[arg(long = "set-string", value_name = "KEY=VALUE")]
+    pub set_string: Vec<String>,
+    /// Set a value to the contents of a file: `key=path`
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set JSON values: `key={"a":1}` or a whole JSON object
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a value verbatim, commas and all: `key=a,b`
+    #[arg(long = "set-literal", value_name = "KEY=VALUE")]
+    pub set_literal: Vec<String>,
+}
+
+/// Render a chart's templates to Kubernetes YAML, with no cluster
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Release name (default `release-name`), then the chart
+    #[arg(value_name = "[RELEASE] CHART", num_args = 1..=2, required = true)]
+    pub positional: Vec<String>,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Namespace of the release
+    #[arg(short = 'n', long, default_value = "default")]
+    pub namespace: String,
+    /// Only print objects from these templates (`templates/deployment.yaml`)
+    #[arg(short = 's', long = "show-only", value_name = "TEMPLATE")]
+    pub show_only: Vec<String>,
+    /// Write each template's objects to a file under this directory instead of stdout
+    #[arg(long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Kubernetes version templates see in `capabilities.kube_version`
+    #[arg(long = "kube-version", value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for `capabilities.has(...)` (`monitoring.coreos.com/v1/ServiceMonitor`)
+    #[arg(short = 'a', long = "api-versions", value_name = "GROUP/VERSION[/KIND]")]
+    pub api_versions: Vec<String>,
+    /// Also print the CRDs from the charts' `crds/` folders
+    #[arg(long = "include-crds")]
+    pub include_crds: bool,
+    /// Check every object against the bundled Kubernetes JSON Schemas (offline)
+    #[arg(long)]
+    pub validate: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum LintFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Check a chart: metadata, values schema, templates, Kubernetes schemas and best practices
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Chart directories or archives
+    #[arg(value_name = "CHART", required = true)]
+    pub charts: Vec<PathBuf>,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Fail on warnings too
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = LintFormat::Text)]
+    pub output: LintFormat,
+    /// Kubernetes version to check against
+    #[arg(long = "kube-version", value_name = "VERSION")]
+    pub kube_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum Starter {
+    /// A web service: Deployment, Service, optional Ingress
+    #[default]
+    Basic,
+    /// A model server: Deployment with probes and resources, Service, HPA, ConfigMap
+    ModelServer,
+    /// A training job: CronJob with GPU resources and a hyperparameter ConfigMap
+    Trainer,
+}
+
+/// Create a new chart that lints clean
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Name of the chart; also the directory created
+    pub name: PathBuf,
+    /// What the chart starts as
+    #[arg(short = 'p', long, value_enum, default_value_t = Starter::Basic)]
+    pub starter: Starter,
+}
+
+/// Show a chart's information
+#[derive(Debug, Subcommand)]
+pub enum ShowCommand {
+    /// Chart.yaml
+    Chart(ShowArgs),
+    /// values.yaml as written
+    Values(ShowArgs),
+    /// README.md
+    Readme(ShowArgs),
+    /// values.schema.json
+    Schema(ShowArgs),
+    /// All of the above
+    All(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Chart directory or archive
+    pub chart: PathBuf,
+}
+
+/// Print ketch's version
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Only the version number
+    #[arg(long)]
+    pub short: bool,
+}
+
+/// Print a shell completion script
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    pub shell: clap_complete::Shell,
+}

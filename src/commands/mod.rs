@@ -1,0 +1,36 @@
+//! One file per command: turn parsed arguments into a library call and print.
+
+pub mod completion;
+pub mod create;
+pub mod lint;
+pub mod show;
+pub mod template;
+pub mod version;
+
+use ketch::engine::{Capabilities, KubeVersion};
+use ketch::error::{Error, Result};
+use ketch::values::ValueOptions;
+
+use crate::cli::ValuesArgs;
+
+impl From<&ValuesArgs> for ValueOptions {
+    fn from(args: &ValuesArgs) -> Self {
+        ValueOptions {
+            value_files: args.values.clone(),
+            set: args.set.clone(),
+            set_string: args.set_string.clone(),
+            set_file: args.set_file.clone(),
+            set_json: args.set_json.clone(),
+            set_literal: args.set_literal.clone(),
+        }
+    }
+}
+
+/// The capabilities an offline render assumes, adjusted by `--kube-version` and `--api-versions`.
+fn offline_capabilities(kube_version: Option<&str>, api_versions: &[String]) -> Result<Capabilities> {
+    let mut capabilities = Capabilities::default().with_api_versions(api_versions.iter().cloned());
+    if let Some(version) = kube_version {
+        capabilities.kube_version = KubeVersion::parse(version).map_err(|e| Error::Invalid(format!("--kube-version: {e}")))?;
+    }
+    Ok(capabilities)
+}

@@ -1,0 +1,10 @@
+use crate::cli::VersionArgs;
+
+pub fn run(args: &VersionArgs) {
+    let version = env!("CARGO_PKG_VERSION");
+    if args.short {
+        println!("v{version}");
+    } else {
+        println!("ketch v{version} (template engine: minijinja, default Kubernetes: {})", ketch::engine::capabilities::DEFAULT_KUBE_VERSION);
+    }
+}

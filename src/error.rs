@@ -1,0 +1,39 @@
+//! The one error type the command layer sees: every library error, each of
+//! which already names its file, line or field.
+
+use crate::chart::loader::LoadError;
+use crate::engine::EngineError;
+use crate::manifest::ManifestError;
+use crate::values::ValuesError;
+use crate::yaml::YamlError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Values(#[from] ValuesError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A request that cannot be carried out as given; the text says what to do.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        Error::Io { path: path.as_ref().display().to_string(), source }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
