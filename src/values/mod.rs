@@ -5,6 +5,16 @@
 //! The flow is `ValueOptions::merge_values` (user sources, in Helm's order)
 //! -> `resolve` (dependency conditions, tags, aliases, import-values, defaults
 //! and globals coalesced per subchart) -> `schema::validate`.
+//!
+//! Where ketch differs from Helm, on purpose:
+//! - a `null` from the user removes the key even where no default sits under
+//!   it (Helm leaves a `null` there); the top chart's own `null` defaults stay;
+//! - a declared dependency matches a subchart by name only (version ranges are
+//!   `dependency build`'s business), and two instances with one name are an error;
+//! - conditions and tags are evaluated at every level, also below a chart
+//!   that declares no dependencies (Helm stops there);
+//! - a schema's `$ref` reaches only JSON files inside the same chart: no
+//!   network, no files of the host.
 
 pub mod merge;
 pub mod options;
