@@ -163,10 +163,7 @@ impl<'a> EntryPaths<'a> {
             });
         }
         // Archives made on Windows may use `\`; treat it as a separator, as Helm does.
-        let parts: Vec<&str> = name
-            .split(['/', '\\'])
-            .filter(|p| !p.is_empty() && *p != ".")
-            .collect();
+        let parts: Vec<&str> = name.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
         if parts.contains(&"..") {
             return Err(LoadError::PathEscapes {
                 archive: self.origin.to_string(),
@@ -174,9 +171,10 @@ impl<'a> EntryPaths<'a> {
             });
         }
         let Some((first, rest)) = parts.split_first() else {
-            // `./` itself.
             return Ok(None);
         };
+        // The top directory is taken as written, `.` included (`tar -C chart .`), as Helm does.
+        let rest: Vec<&str> = rest.iter().copied().filter(|p| *p != ".").collect();
         if rest.is_empty() && !is_dir {
             return Err(LoadError::NotInTopDir {
                 archive: self.origin.to_string(),
@@ -304,6 +302,13 @@ mod tests {
             c.check("C:/x", false),
             Err(LoadError::AbsolutePath { .. })
         ));
+
+        let mut dot = EntryPaths::new("x.tgz");
+        assert_eq!(dot.check("./", true).unwrap(), None);
+        assert_eq!(
+            dot.check("./Chart.yaml", false).unwrap().as_deref(),
+            Some("Chart.yaml")
+        );
         assert!(matches!(
             c.check("other/Chart.yaml", false),
             Err(LoadError::OutsideTopDir { .. })

@@ -96,7 +96,9 @@ pub enum LoadError {
     )]
     StrayFileInCharts { path: String },
     // Archives.
-    #[error("{archive}: not a gzip-compressed tar archive (.tgz): {message}")]
+    #[error(
+        "{archive}: cannot read the archive (a chart archive is a gzip-compressed tar, .tgz): {message}"
+    )]
     CorruptArchive { archive: String, message: String },
     #[error(
         "{archive}: more than {limit_mib} MiB after decompression (a gzip bomb?); refusing to extract"
@@ -321,14 +323,20 @@ pub(crate) fn build_chart(
         Some(data) => {
             let path = join(&origin, "values.schema.json");
             let text = utf8(&data, &path)?;
-            Some(
-                serde_json::from_str::<Value>(text).map_err(|e| LoadError::Schema {
+            Some(serde_json::from_str::<Value>(text).map_err(|e| {
+                // serde_json's message ends with the position, which the variant shows already.
+                let message = e.to_string();
+                let position = format!(" at line {} column {}", e.line(), e.column());
+                LoadError::Schema {
                     path,
                     line: e.line(),
                     column: e.column(),
-                    message: e.to_string(),
-                })?,
-            )
+                    message: message
+                        .strip_suffix(&position)
+                        .unwrap_or(&message)
+                        .to_string(),
+                }
+            })?)
         }
         None => None,
     };
