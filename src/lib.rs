@@ -4,6 +4,7 @@ pub mod action;
 pub mod chart;
 pub mod engine;
 pub mod error;
+pub mod kube_schema;
 pub mod manifest;
 pub mod values;
 pub mod yaml;

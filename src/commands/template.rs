@@ -25,7 +25,7 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
     let crds = if args.include_crds { &rendered.manifest.crds[..] } else { &[] };
     let objects = select(crds.iter().chain(&rendered.manifest.objects), &args.show_only, root)?;
     if args.validate {
-        todo!();
+        ketch::kube_schema::validate_all(objects.iter().copied(), &request.capabilities.kube_version)?;
     }
     match &args.output_dir {
         Some(dir) => write_files(dir, &objects),

@@ -8,7 +8,7 @@ use minijinja::value::{Enumerator, Object, Value};
 use minijinja::{Error, ErrorKind, State};
 
 /// The Kubernetes version assumed when no cluster is asked (the test cluster's).
-pub const DEFAULT_KUBE_VERSION: &str = "v1.35.0";
+pub const DEFAULT_KUBE_VERSION: &str = "v1.36.0";
 
 /// Group/versions and group/version/kinds every Kubernetes of the default version serves.
 const BUILTIN_API_VERSIONS: &[&str] = &[

@@ -3,6 +3,7 @@
 //! strict undefined values, and bounded evaluation.
 
 pub mod capabilities;
+mod diagnostic;
 mod files;
 pub mod filters;
 
@@ -225,7 +226,7 @@ pub fn is_macro_file(path: &str) -> bool {
 fn template_error(source: &str, err: &minijinja::Error) -> EngineError {
     EngineError::Template {
         template: source.to_string(),
-        message: format!("{err:#}"),
+        message: diagnostic::describe(err),
     }
 }
 
@@ -320,6 +321,11 @@ fn environment<'a>(
             .write_str(if value.is_true() { "true" } else { "false" })
             .map_err(Into::into),
         ValueKind::None => out.write_str("null").map_err(Into::into),
+        // Maps and lists print as JSON, which YAML reads as a flow collection.
+        ValueKind::Map | ValueKind::Seq => {
+            let json = serde_json::to_string(value).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string()))?;
+            out.write_str(&json).map_err(Into::into)
+        }
         _ => minijinja::escape_formatter(out, state, value),
     });
     let syntax = SyntaxConfig::builder()
