@@ -91,7 +91,9 @@ pub enum MetadataError {
     ApiVersion(String),
     #[error("name is required")]
     MissingName,
-    #[error("name {0:?} must be lower case letters, digits and '-' (it becomes a file and object name)")]
+    #[error(
+        "name {0:?} must be lower case letters, digits and '-' (it becomes a file and object name)"
+    )]
     BadName(String),
     #[error("version {0:?} is not strict SemVer 2 (e.g. 1.2.3 or 1.2.3-rc.1): {1}")]
     BadVersion(String, String),
@@ -143,6 +145,10 @@ impl Metadata {
 }
 
 fn is_chart_name(name: &str) -> bool {
-    name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+    name.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
 }

@@ -44,31 +44,22 @@ pub fn resolve(chart: Chart, user: Values) -> Result<(Chart, Values), ValuesErro
 
 /// Replaces the subcharts found in `charts/` with one instance per declared
 /// dependency (named by its alias), keeping undeclared ones, recursively.
-fn instantiate(chart: Chart) -> Result<Chart, ValuesError> {
-    let Chart {
-        metadata,
-        values,
-        values_text,
-        schema,
-        templates,
-        files,
-        subcharts,
-        origin,
-    } = chart;
-    let found = subcharts
+fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
+    let found = std::mem::take(&mut chart.subcharts)
         .into_iter()
         .map(instantiate)
         .collect::<Result<Vec<_>, _>>()?;
+    let declared = &chart.metadata.dependencies;
 
     let mut instances: Vec<Chart> = found
         .iter()
-        .filter(|sub| !metadata.dependencies.iter().any(|d| d.name == sub.name()))
+        .filter(|sub| !declared.iter().any(|d| d.name == sub.name()))
         .cloned()
         .collect();
-    for dependency in &metadata.dependencies {
+    for dependency in declared {
         let Some(sub) = found.iter().find(|sub| sub.name() == dependency.name) else {
             return Err(ValuesError::MissingDependency {
-                chart: metadata.name.clone(),
+                chart: chart.name().to_string(),
                 dependency: dependency.name.clone(),
             });
         };
@@ -78,25 +69,14 @@ fn instantiate(chart: Chart) -> Result<Chart, ValuesError> {
     }
 
     let mut seen = HashSet::new();
-    for instance in &instances {
-        if !seen.insert(instance.name()) {
-            return Err(ValuesError::DuplicateScope {
-                chart: metadata.name.clone(),
-                scope: instance.name().to_string(),
-            });
-        }
+    if let Some(twice) = instances.iter().find(|i| !seen.insert(i.name())) {
+        return Err(ValuesError::DuplicateScope {
+            chart: chart.name().to_string(),
+            scope: twice.name().to_string(),
+        });
     }
-
-    Ok(Chart {
-        metadata,
-        values,
-        values_text,
-        schema,
-        templates,
-        files,
-        subcharts: instances,
-        origin,
-    })
+    chart.subcharts = instances;
+    Ok(chart)
 }
 
 /// Removes the subcharts whose `condition` or `tags` turn them off, and

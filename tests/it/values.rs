@@ -191,46 +191,31 @@ fn set_file_can_read_stdin() {
     assert_eq!(user.values["config"], json!("line 1\nline 2\n"));
 }
 
+/// The error from reading one values fixture.
+fn file_error(name: &str) -> ValuesError {
+    let options = ValueOptions {
+        value_files: vec![fixture(name)],
+        ..ValueOptions::default()
+    };
+    options.merge_values(&mut std::io::empty()).unwrap_err()
+}
+
 #[test]
 fn value_file_errors_name_the_file() {
-    let missing = ValueOptions {
-        value_files: vec![fixture("missing.yaml")],
-        ..ValueOptions::default()
-    };
-    let err = missing.merge_values(&mut std::io::empty()).unwrap_err();
+    let err = file_error("missing.yaml");
     assert!(matches!(err, ValuesError::ReadFile { .. }));
-    assert!(
-        err.to_string().starts_with(&format!(
-            "cannot read values file {}:",
-            fixture("missing.yaml")
-        )),
-        "{err}"
-    );
+    let prefix = format!("cannot read values file {}:", fixture("missing.yaml"));
+    assert!(err.to_string().starts_with(&prefix), "{err}");
 
-    let not_a_map = ValueOptions {
-        value_files: vec![fixture("not-a-mapping.yaml")],
-        ..ValueOptions::default()
-    };
-    let err = not_a_map
-        .merge_values(&mut std::io::empty())
-        .unwrap_err()
-        .to_string();
     assert_eq!(
-        err,
+        file_error("not-a-mapping.yaml").to_string(),
         format!(
             "values file {}: the top level must be a mapping of keys to values, found a list at line 3; write it as `key: value` lines",
             fixture("not-a-mapping.yaml")
         )
     );
 
-    let bad = ValueOptions {
-        value_files: vec![fixture("bad-indent.yaml")],
-        ..ValueOptions::default()
-    };
-    let err = bad
-        .merge_values(&mut std::io::empty())
-        .unwrap_err()
-        .to_string();
+    let err = file_error("bad-indent.yaml").to_string();
     assert!(
         err.starts_with(&format!("values file {}: ", fixture("bad-indent.yaml"))),
         "{err}"
