@@ -5,6 +5,7 @@ pub mod chart;
 pub mod engine;
 pub mod error;
 pub mod kube_schema;
+pub mod lint;
 pub mod manifest;
 pub mod values;
 pub mod yaml;
