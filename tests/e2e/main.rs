@@ -76,7 +76,10 @@ struct TestNamespace {
 
 impl TestNamespace {
     async fn new(client: &Client, test: &str) -> Self {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
         let name = format!("e2e-{test}-{:x}", nanos ^ std::process::id());
         let api: Api<Namespace> = Api::all(client.clone());
         let ns: Namespace = serde_json::from_value(json!({
@@ -84,8 +87,13 @@ impl TestNamespace {
             "metadata": {"name": name, "labels": {"ketch.dev/e2e": "true"}}
         }))
         .unwrap();
-        api.create(&PostParams::default(), &ns).await.expect("create namespace");
-        TestNamespace { client: client.clone(), name }
+        api.create(&PostParams::default(), &ns)
+            .await
+            .expect("create namespace");
+        TestNamespace {
+            client: client.clone(),
+            name,
+        }
     }
 
     fn api<K>(&self) -> Api<K>
@@ -107,10 +115,16 @@ async fn api_server_reports_a_real_version_and_kwok_nodes() {
     let version = client.apiserver_version().await.expect("GET /version");
     assert_eq!(version.major, "1", "{version:?}");
     assert!(version.git_version.starts_with("v1."), "{version:?}");
-    assert!(!version.git_version.contains("v0.0.0"), "version ldflags missing: {version:?}");
+    assert!(
+        !version.git_version.contains("v0.0.0"),
+        "version ldflags missing: {version:?}"
+    );
 
     let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client);
-    let nodes = nodes.list(&ListParams::default()).await.expect("list nodes");
+    let nodes = nodes
+        .list(&ListParams::default())
+        .await
+        .expect("list nodes");
     assert!(!nodes.items.is_empty(), "the cluster has no nodes");
     for node in &nodes.items {
         let status = node.status.as_ref().expect("node status");
@@ -120,8 +134,15 @@ async fn api_server_reports_a_real_version_and_kwok_nodes() {
             .flatten()
             .any(|c| c.type_ == "Ready" && c.status == "True");
         assert!(ready, "node {:?} is not Ready", node.metadata.name);
-        let gpus = status.allocatable.as_ref().and_then(|a| a.get("nvidia.com/gpu"));
-        assert!(gpus.is_some(), "node {:?} has no nvidia.com/gpu", node.metadata.name);
+        let gpus = status
+            .allocatable
+            .as_ref()
+            .and_then(|a| a.get("nvidia.com/gpu"));
+        assert!(
+            gpus.is_some(),
+            "node {:?} has no nvidia.com/gpu",
+            node.metadata.name
+        );
     }
 }
 
@@ -171,15 +192,25 @@ async fn server_side_applied_deployment_gets_ready_pods() {
     .await;
 
     let pods: Api<Pod> = ns.api();
-    let pods = pods.list(&ListParams::default().labels("app=web")).await.expect("list pods");
+    let pods = pods
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .expect("list pods");
     assert_eq!(pods.items.len(), 2);
     for pod in &pods.items {
         let spec = pod.spec.as_ref().unwrap();
-        assert!(spec.node_name.as_deref().is_some_and(|n| !n.is_empty()), "pod not scheduled");
+        assert!(
+            spec.node_name.as_deref().is_some_and(|n| !n.is_empty()),
+            "pod not scheduled"
+        );
         let status = pod.status.as_ref().unwrap();
         assert_eq!(status.phase.as_deref(), Some("Running"));
         assert!(
-            status.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True"),
+            status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == "Ready" && c.status == "True"),
             "pod {:?} not Ready",
             pod.metadata.name
         );
@@ -202,7 +233,9 @@ async fn job_completes() {
             }}
         }
     });
-    jobs.patch("train", &ssa("ketch"), &Patch::Apply(&manifest)).await.expect("apply Job");
+    jobs.patch("train", &ssa("ketch"), &Patch::Apply(&manifest))
+        .await
+        .expect("apply Job");
     wait_for("job train to complete", || {
         let jobs = jobs.clone();
         async move {
@@ -235,9 +268,12 @@ async fn cronjob_is_accepted() {
             }}}}
         }
     });
-    cronjobs.patch("nightly", &ssa("ketch"), &Patch::Apply(&manifest)).await.expect("apply CronJob");
+    cronjobs
+        .patch("nightly", &ssa("ketch"), &Patch::Apply(&manifest))
+        .await
+        .expect("apply CronJob");
     let got = cronjobs.get("nightly").await.expect("get CronJob");
-    let spec = got.spec.unwrap();
+    let spec = got.spec;
     assert_eq!(spec.schedule, "0 3 * * *");
     assert_eq!(spec.time_zone.as_deref(), Some("Etc/UTC"));
 
@@ -245,7 +281,10 @@ async fn cronjob_is_accepted() {
     let mut bad = manifest.clone();
     bad["metadata"]["name"] = json!("broken");
     bad["spec"]["schedule"] = json!("not a schedule");
-    match cronjobs.patch("broken", &ssa("ketch"), &Patch::Apply(&bad)).await {
+    match cronjobs
+        .patch("broken", &ssa("ketch"), &Patch::Apply(&bad))
+        .await
+    {
         Err(kube::Error::Api(status)) => assert_eq!(status.code, 422, "{status:?}"),
         other => panic!("an invalid CronJob schedule was not rejected: {other:?}"),
     }
@@ -265,11 +304,21 @@ async fn conflicting_field_manager_gets_409() {
         .await
         .expect("first apply");
 
-    match configmaps.patch("settings", &ssa("someone-else"), &Patch::Apply(&cm("mistral"))).await {
+    match configmaps
+        .patch(
+            "settings",
+            &ssa("someone-else"),
+            &Patch::Apply(&cm("mistral")),
+        )
+        .await
+    {
         Err(kube::Error::Api(status)) => {
             assert_eq!(status.code, 409, "{status:?}");
             assert_eq!(status.reason, "Conflict", "{status:?}");
-            assert!(status.message.contains("ketch"), "conflict does not name the owner: {status:?}");
+            assert!(
+                status.message.contains("ketch"),
+                "conflict does not name the owner: {status:?}"
+            );
         }
         other => panic!("a conflicting apply by a second manager did not fail with 409: {other:?}"),
     }
@@ -278,7 +327,11 @@ async fn conflicting_field_manager_gets_409() {
 
     // Forcing takes the field over.
     let forced = configmaps
-        .patch("settings", &ssa("someone-else").force(), &Patch::Apply(&cm("mistral")))
+        .patch(
+            "settings",
+            &ssa("someone-else").force(),
+            &Patch::Apply(&cm("mistral")),
+        )
         .await
         .expect("forced apply");
     assert_eq!(forced.data.unwrap()["model"], "mistral");
@@ -294,26 +347,52 @@ async fn server_dry_run_changes_nothing() {
                "data": {"model": value}})
     };
     let before = configmaps
-        .patch("settings", &ssa("ketch"), &Patch::Apply(&cm("settings", "llama")))
+        .patch(
+            "settings",
+            &ssa("ketch"),
+            &Patch::Apply(&cm("settings", "llama")),
+        )
         .await
         .expect("apply");
 
     let dry = configmaps
-        .patch("settings", &ssa("ketch").dry_run(), &Patch::Apply(&cm("settings", "mistral")))
+        .patch(
+            "settings",
+            &ssa("ketch").dry_run(),
+            &Patch::Apply(&cm("settings", "mistral")),
+        )
         .await
         .expect("dry-run apply");
-    assert_eq!(dry.data.unwrap()["model"], "mistral", "dry run did not compute the change");
+    assert_eq!(
+        dry.data.unwrap()["model"],
+        "mistral",
+        "dry run did not compute the change"
+    );
 
     let after = configmaps.get("settings").await.unwrap();
-    assert_eq!(after.data.unwrap()["model"], "llama", "dry run changed the object");
-    assert_eq!(after.metadata.resource_version, before.metadata.resource_version);
+    assert_eq!(
+        after.data.unwrap()["model"],
+        "llama",
+        "dry run changed the object"
+    );
+    assert_eq!(
+        after.metadata.resource_version,
+        before.metadata.resource_version
+    );
 
     // A dry-run create leaves nothing behind either.
     configmaps
-        .patch("ghost", &ssa("ketch").dry_run(), &Patch::Apply(&cm("ghost", "x")))
+        .patch(
+            "ghost",
+            &ssa("ketch").dry_run(),
+            &Patch::Apply(&cm("ghost", "x")),
+        )
         .await
         .expect("dry-run create");
-    assert!(configmaps.get_opt("ghost").await.unwrap().is_none(), "dry-run created an object");
+    assert!(
+        configmaps.get_opt("ghost").await.unwrap().is_none(),
+        "dry-run created an object"
+    );
 }
 
 #[test]
@@ -330,14 +409,25 @@ fn oci_registry_answers_v2() {
         .next()
         .expect("no address");
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(stream, "GET /v2/ HTTP/1.1\r\nHost: {registry}\r\nConnection: close\r\n\r\n").unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /v2/ HTTP/1.1\r\nHost: {registry}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read response");
     let status_line = response.lines().next().unwrap_or_default();
-    assert!(status_line.starts_with("HTTP/1.1 200"), "GET /v2/ answered {status_line:?}");
     assert!(
-        response.to_ascii_lowercase().contains("docker-distribution-api-version: registry/2.0"),
+        status_line.starts_with("HTTP/1.1 200"),
+        "GET /v2/ answered {status_line:?}"
+    );
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("docker-distribution-api-version: registry/2.0"),
         "not an OCI distribution registry: {response}"
     );
 }
