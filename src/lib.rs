@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod chart;
+pub mod create;
 pub mod engine;
 pub mod error;
 pub mod kube_schema;

@@ -107,10 +107,6 @@ pub enum Starter {
     /// A web service: Deployment, Service, optional Ingress
     #[default]
     Basic,
-    /// A model server: Deployment with probes and resources, Service, HPA, ConfigMap
-    ModelServer,
-    /// A training job: CronJob with GPU resources and a hyperparameter ConfigMap
-    Trainer,
 }
 
 /// Create a new chart that lints clean

@@ -1,7 +1,13 @@
+use ketch::create::{self, Starter};
 use ketch::error::Result;
 
-use crate::cli::CreateArgs;
+use crate::cli::{self, CreateArgs};
 
-pub fn run(_args: &CreateArgs) -> Result<()> {
-    Err(ketch::error::Error::Invalid("create: not yet".into()))
+pub fn run(args: &CreateArgs) -> Result<()> {
+    let starter = match args.starter {
+        cli::Starter::Basic => Starter::Basic,
+    };
+    let path = create::create(&args.name, starter)?;
+    println!("Creating {}", path.display());
+    Ok(())
 }
