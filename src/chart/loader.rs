@@ -213,7 +213,7 @@ pub fn load_dir(dir: &Path) -> Result<Chart, LoadError> {
     };
     walk.dir(&root, "")?;
     let files = walk.files;
-    build_chart(files, origin.clone(), 0, &mut budget)
+    build_chart(files, origin, 0, &mut budget)
 }
 
 /// Builds a chart from files already in memory: paths relative to the chart
@@ -251,7 +251,7 @@ pub(crate) fn build_chart(
     let mut schema_json = None;
     let mut templates = Vec::new();
     let mut other = Vec::new();
-    // Entry name under charts/ -> its files (a directory) or None (an archive).
+    // Subchart directories (entry name under charts/, files) and subchart archives.
     let mut sub_dirs: Vec<(String, Vec<ChartFile>)> = Vec::new();
     let mut sub_archives: Vec<ChartFile> = Vec::new();
 
