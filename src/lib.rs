@@ -9,4 +9,5 @@ pub mod kube_schema;
 pub mod lint;
 pub mod manifest;
 pub mod values;
+pub mod version;
 pub mod yaml;
