@@ -40,9 +40,18 @@ fn closest(version: &KubeVersion) -> &'static Bundled {
         BUNDLED
             .iter()
             .map(|(minor, text)| {
-                let set: SchemaSet = serde_json::from_str(text).expect("bundled schemas are valid JSON");
+                let set: SchemaSet =
+                    serde_json::from_str(text).expect("bundled schemas are valid JSON");
                 let root = serde_json::json!({ "definitions": set.definitions });
-                Bundled { minor: minor.rsplit('.').next().and_then(|m| m.parse().ok()).unwrap_or(0), set, root }
+                Bundled {
+                    minor: minor
+                        .rsplit('.')
+                        .next()
+                        .and_then(|m| m.parse().ok())
+                        .unwrap_or(0),
+                    set,
+                    root,
+                }
             })
             .collect()
     });
@@ -69,8 +78,16 @@ pub struct Violation {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let path = if self.path.is_empty() { "/" } else { &self.path };
-        write!(f, "{}: {}: {path}: {}", self.source, self.object, self.message)
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        write!(
+            f,
+            "{}: {}: {path}: {}",
+            self.source, self.object, self.message
+        )
     }
 }
 
@@ -89,7 +106,11 @@ impl Validator {
             .add(BASE_URI, &bundled.root)
             .and_then(|r| r.prepare())
             .map_err(|e| Error::Invalid(format!("bundled Kubernetes schemas: {e}")))?;
-        Ok(Self { set, registry, compiled: HashMap::new() })
+        Ok(Self {
+            set,
+            registry,
+            compiled: HashMap::new(),
+        })
     }
 
     pub fn kubernetes_version(&self) -> &str {
@@ -136,7 +157,10 @@ impl Validator {
 }
 
 /// Validates every object; one error lists every violation.
-pub fn validate_all<'a>(objects: impl IntoIterator<Item = &'a Object>, version: &KubeVersion) -> Result<()> {
+pub fn validate_all<'a>(
+    objects: impl IntoIterator<Item = &'a Object>,
+    version: &KubeVersion,
+) -> Result<()> {
     let mut validator = Validator::new(version)?;
     let mut violations = Vec::new();
     for object in objects {

@@ -39,7 +39,13 @@ impl RenderRequest {
 
     pub fn run(&self, stdin: &mut dyn Read) -> Result<RenderedRelease> {
         let chart = loader::load(&self.chart)?;
-        render_chart(chart, &self.values, &self.release, &self.capabilities, stdin)
+        render_chart(
+            chart,
+            &self.values,
+            &self.release,
+            &self.capabilities,
+            stdin,
+        )
     }
 }
 
@@ -61,5 +67,10 @@ pub fn render_chart(
     };
     let rendered = engine::render(&chart, &values, &options)?;
     let manifest = Manifest::from_rendered(&rendered, &release.namespace)?;
-    Ok(RenderedRelease { chart, values, manifest, notes: rendered.notes })
+    Ok(RenderedRelease {
+        chart,
+        values,
+        manifest,
+        notes: rendered.notes,
+    })
 }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "ketch", version, about = "A Kubernetes packaging engine: Jinja-templated, Helm-compatible charts")]
+#[command(
+    name = "ketch",
+    version,
+    about = "A Kubernetes packaging engine: Jinja-templated, Helm-compatible charts"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -66,7 +70,11 @@ pub struct TemplateArgs {
     #[arg(long = "kube-version", value_name = "VERSION")]
     pub kube_version: Option<String>,
     /// Extra API versions for `capabilities.has(...)` (`monitoring.coreos.com/v1/ServiceMonitor`)
-    #[arg(short = 'a', long = "api-versions", value_name = "GROUP/VERSION[/KIND]")]
+    #[arg(
+        short = 'a',
+        long = "api-versions",
+        value_name = "GROUP/VERSION[/KIND]"
+    )]
     pub api_versions: Vec<String>,
     /// Also print the CRDs from the charts' `crds/` folders
     #[arg(long = "include-crds")]

@@ -7,12 +7,17 @@ pub fn run(args: &LintArgs) -> Result<()> {
     let capabilities = super::offline_capabilities(args.kube_version.as_deref(), &[])?;
     let mut reports: Vec<Report> = Vec::new();
     for chart in &args.charts {
-        let request = LintRequest { chart, values: (&args.values).into(), capabilities: capabilities.clone() };
+        let request = LintRequest {
+            chart,
+            values: (&args.values).into(),
+            capabilities: capabilities.clone(),
+        };
         reports.push(request.run(&mut std::io::stdin().lock()));
     }
     match args.output {
         LintFormat::Json => {
-            let json = serde_json::to_string_pretty(&reports).map_err(|e| Error::Invalid(e.to_string()))?;
+            let json = serde_json::to_string_pretty(&reports)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
             println!("{json}");
         }
         LintFormat::Text => {
@@ -32,8 +37,13 @@ pub fn run(args: &LintArgs) -> Result<()> {
     }
     let failed = reports.iter().filter(|r| r.fails(args.strict)).count();
     if failed > 0 {
-        return Err(Error::Invalid(format!("{} chart(s) linted, {failed} chart(s) failed", reports.len())));
+        return Err(Error::Invalid(format!(
+            "{} chart(s) linted, {failed} chart(s) failed",
+            reports.len()
+        )));
     }
-    println!("{} chart(s) linted, 0 chart(s) failed", reports.len());
+    if matches!(args.output, LintFormat::Text) {
+        println!("{} chart(s) linted, 0 chart(s) failed", reports.len());
+    }
     Ok(())
 }

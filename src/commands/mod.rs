@@ -27,11 +27,16 @@ impl From<&ValuesArgs> for ValueOptions {
 }
 
 /// The capabilities an offline render assumes, adjusted by `--kube-version` and `--api-versions`.
-fn offline_capabilities(kube_version: Option<&str>, api_versions: &[String]) -> Result<Capabilities> {
+fn offline_capabilities(
+    kube_version: Option<&str>,
+    api_versions: &[String],
+) -> Result<Capabilities> {
     let mut capabilities = Capabilities::default();
     if let Some(version) = kube_version {
-        capabilities.kube_version = KubeVersion::parse(version).map_err(|e| Error::Invalid(format!("--kube-version: {e}")))?;
+        capabilities.kube_version = KubeVersion::parse(version)
+            .map_err(|e| Error::Invalid(format!("--kube-version: {e}")))?;
     }
-    let bundled: Vec<String> = ketch::kube_schema::api_versions(&capabilities.kube_version).collect();
+    let bundled: Vec<String> =
+        ketch::kube_schema::api_versions(&capabilities.kube_version).collect();
     Ok(capabilities.with_api_versions(bundled.into_iter().chain(api_versions.iter().cloned())))
 }

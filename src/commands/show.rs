@@ -18,7 +18,13 @@ pub fn run(command: &ShowCommand) -> Result<()> {
         match part.text(&chart)? {
             Some(text) => sections.push(text),
             None if all => {}
-            None => return Err(Error::Invalid(format!("{}: the chart has no {}", chart.origin, part.file()))),
+            None => {
+                return Err(Error::Invalid(format!(
+                    "{}: the chart has no {}",
+                    chart.origin,
+                    part.file()
+                )));
+            }
         }
     }
     print!("{}", sections.join("---\n"));
@@ -47,7 +53,9 @@ impl Part {
         let text = match self {
             Part::Chart => Some(ketch::yaml::to_string(&chart.metadata)?),
             Part::Values => chart.values_text.clone(),
-            Part::Readme => chart.readme().map(|f| String::from_utf8_lossy(&f.data).into_owned()),
+            Part::Readme => chart
+                .readme()
+                .map(|f| String::from_utf8_lossy(&f.data).into_owned()),
             Part::Schema => chart
                 .schema
                 .as_ref()

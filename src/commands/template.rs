@@ -12,20 +12,38 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
     let (release, chart) = match args.positional.as_slice() {
         [chart] => ("release-name", chart),
         [release, chart] => (release.as_str(), chart),
-        _ => return Err(Error::Invalid("usage: ketch template [RELEASE] CHART".into())),
+        _ => {
+            return Err(Error::Invalid(
+                "usage: ketch template [RELEASE] CHART".into(),
+            ));
+        }
     };
     let request = RenderRequest {
         chart: chart.into(),
         release: ReleaseInfo::install(release, &args.namespace),
         values: (&args.values).into(),
-        capabilities: super::offline_capabilities(args.kube_version.as_deref(), &args.api_versions)?,
+        capabilities: super::offline_capabilities(
+            args.kube_version.as_deref(),
+            &args.api_versions,
+        )?,
     };
     let rendered = request.run(&mut std::io::stdin().lock())?;
     let root = rendered.chart.name();
-    let crds = if args.include_crds { &rendered.manifest.crds[..] } else { &[] };
-    let objects = select(crds.iter().chain(&rendered.manifest.objects), &args.show_only, root)?;
+    let crds = if args.include_crds {
+        &rendered.manifest.crds[..]
+    } else {
+        &[]
+    };
+    let objects = select(
+        crds.iter().chain(&rendered.manifest.objects),
+        &args.show_only,
+        root,
+    )?;
     if args.validate {
-        ketch::kube_schema::validate_all(objects.iter().copied(), &request.capabilities.kube_version)?;
+        ketch::kube_schema::validate_all(
+            objects.iter().copied(),
+            &request.capabilities.kube_version,
+        )?;
     }
     match &args.output_dir {
         Some(dir) => write_files(dir, &objects),
@@ -34,26 +52,44 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
             for object in &objects {
                 manifest::write_document(&mut out, object)?;
             }
-            std::io::stdout().lock().write_all(out.as_bytes()).map_err(|e| Error::io("<stdout>", e))
+            std::io::stdout()
+                .lock()
+                .write_all(out.as_bytes())
+                .map_err(|e| Error::io("<stdout>", e))
         }
     }
 }
 
 /// Keeps the objects of the templates `--show-only` names (all when it names none).
-fn select<'a>(objects: impl Iterator<Item = &'a Object>, show_only: &[String], root: &str) -> Result<Vec<&'a Object>> {
+fn select<'a>(
+    objects: impl Iterator<Item = &'a Object>,
+    show_only: &[String],
+    root: &str,
+) -> Result<Vec<&'a Object>> {
     let objects: Vec<&Object> = objects.collect();
     if show_only.is_empty() {
         return Ok(objects);
     }
     let matches = |object: &Object, wanted: &str| {
-        object.source == wanted || object.source.strip_prefix(root).and_then(|s| s.strip_prefix('/')) == Some(wanted)
+        object.source == wanted
+            || object
+                .source
+                .strip_prefix(root)
+                .and_then(|s| s.strip_prefix('/'))
+                == Some(wanted)
     };
-    if let Some(missing) = show_only.iter().find(|w| !objects.iter().any(|o| matches(o, w))) {
+    if let Some(missing) = show_only
+        .iter()
+        .find(|w| !objects.iter().any(|o| matches(o, w)))
+    {
         return Err(Error::Invalid(format!(
             "--show-only: could not find template {missing:?} in chart {root} (give a path like templates/deployment.yaml; a template that renders nothing cannot be shown)"
         )));
     }
-    Ok(objects.into_iter().filter(|o| show_only.iter().any(|w| matches(o, w))).collect())
+    Ok(objects
+        .into_iter()
+        .filter(|o| show_only.iter().any(|w| matches(o, w)))
+        .collect())
 }
 
 /// Writes each template's objects to `DIR/<source path>`, as `helm template --output-dir` does.

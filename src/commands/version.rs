@@ -5,6 +5,9 @@ pub fn run(args: &VersionArgs) {
     if args.short {
         println!("v{version}");
     } else {
-        println!("ketch v{version} (template engine: minijinja, default Kubernetes: {})", ketch::engine::capabilities::DEFAULT_KUBE_VERSION);
+        println!(
+            "ketch v{version} (template engine: minijinja, default Kubernetes: {})",
+            ketch::engine::capabilities::DEFAULT_KUBE_VERSION
+        );
     }
 }

@@ -42,11 +42,13 @@ pub fn create(dest: &Path, starter: Starter) -> Result<PathBuf> {
             dest.display()
         )));
     }
-    let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let staging = parent.join(format!(".{name}.ketch-create"));
-    let result = write_tree(starter.files(), &staging, name).and_then(|()| {
-        std::fs::rename(&staging, dest).map_err(|e| Error::io(dest, e))
-    });
+    let result = write_tree(starter.files(), &staging, name)
+        .and_then(|()| std::fs::rename(&staging, dest).map_err(|e| Error::io(dest, e)));
     if result.is_err() {
         std::fs::remove_dir_all(&staging).ok();
     }
@@ -58,7 +60,11 @@ fn write_tree(dir: &Dir<'_>, root: &Path, name: &str) -> Result<()> {
     for file in dir.files() {
         let path = root.join(file.path());
         let text = String::from_utf8_lossy(file.contents());
-        let text = if file.path() == Path::new("Chart.yaml") { rename_chart(&text, name) } else { text.replace("<CHARTNAME>", name) };
+        let text = if file.path() == Path::new("Chart.yaml") {
+            rename_chart(&text, name)
+        } else {
+            text.replace("<CHARTNAME>", name)
+        };
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
     }
     for sub in dir.dirs() {
@@ -70,7 +76,13 @@ fn write_tree(dir: &Dir<'_>, root: &Path, name: &str) -> Result<()> {
 /// Sets the `name:` line of a Chart.yaml, keeping everything else as written.
 fn rename_chart(text: &str, name: &str) -> String {
     text.lines()
-        .map(|line| if line.starts_with("name:") { format!("name: {name}") } else { line.to_string() })
+        .map(|line| {
+            if line.starts_with("name:") {
+                format!("name: {name}")
+            } else {
+                line.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
@@ -78,6 +90,8 @@ fn rename_chart(text: &str, name: &str) -> String {
 
 fn valid_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.ends_with('-')
 }

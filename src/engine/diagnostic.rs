@@ -26,22 +26,45 @@ fn append_snippet(out: &mut String, err: &minijinja::Error) {
         return;
     };
     let first = line.saturating_sub(CONTEXT_LINES).max(1);
-    let marker = err.range().and_then(|range| column_marker(source, line, range));
+    let marker = err
+        .range()
+        .and_then(|range| column_marker(source, line, range));
     let width = (line + CONTEXT_LINES).to_string().len();
-    for (number, text) in source.lines().enumerate().map(|(i, t)| (i + 1, t)).skip(first - 1).take(line + CONTEXT_LINES + 1 - first) {
+    for (number, text) in source
+        .lines()
+        .enumerate()
+        .map(|(i, t)| (i + 1, t))
+        .skip(first - 1)
+        .take(line + CONTEXT_LINES + 1 - first)
+    {
         let arrow = if number == line { ">" } else { " " };
         write!(out, "\n {number:>width$} {arrow} {text}").ok();
         if number == line
             && let Some((column, len)) = marker
         {
-            write!(out, "\n {:>width$}   {}{}", "", " ".repeat(column), "^".repeat(len.max(1))).ok();
+            write!(
+                out,
+                "\n {:>width$}   {}{}",
+                "",
+                " ".repeat(column),
+                "^".repeat(len.max(1))
+            )
+            .ok();
         }
     }
 }
 
 /// Column and length of the error's byte range on `line` (1-based), when it lies on it.
-fn column_marker(source: &str, line: usize, range: std::ops::Range<usize>) -> Option<(usize, usize)> {
-    let line_start = source.split_inclusive('\n').take(line - 1).map(str::len).sum::<usize>();
+fn column_marker(
+    source: &str,
+    line: usize,
+    range: std::ops::Range<usize>,
+) -> Option<(usize, usize)> {
+    let line_start = source
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum::<usize>();
     let line_text = source[line_start..].lines().next()?;
     if range.start < line_start || range.start > line_start + line_text.len() {
         return None;

@@ -25,6 +25,7 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("trimprefix", trimprefix);
     env.add_filter("trimsuffix", trimsuffix);
     env.add_filter("merge", merge);
+    env.add_filter("string", string);
     env.add_function("fail", fail);
     env.add_function("merge", merge);
 }
@@ -51,6 +52,15 @@ fn text(value: &Value) -> String {
         _ => value
             .as_str()
             .map_or_else(|| value.to_string(), str::to_string),
+    }
+}
+
+/// `string` as YAML spells it: `true`, `false`, `null`, not Python's `True`.
+fn string(value: Value) -> Result<Value, Error> {
+    defined(&value, "string")?;
+    match value.kind() {
+        ValueKind::String => Ok(value),
+        _ => Ok(Value::from(text(&value))),
     }
 }
 

@@ -323,7 +323,9 @@ fn environment<'a>(
         ValueKind::None => out.write_str("null").map_err(Into::into),
         // Maps and lists print as JSON, which YAML reads as a flow collection.
         ValueKind::Map | ValueKind::Seq => {
-            let json = serde_json::to_string(value).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string()))?;
+            let json = serde_json::to_string(value).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
+            })?;
             out.write_str(&json).map_err(Into::into)
         }
         _ => minijinja::escape_formatter(out, state, value),
@@ -353,7 +355,7 @@ fn environment<'a>(
     env.add_function(
         "lookup",
         move |api_version: &str, kind: &str, namespace: &str, name: &str| match &lookup {
-            None => Ok(Value::from(serde_value(&serde_json::json!({})))),
+            None => Ok(serde_value(&serde_json::json!({}))),
             Some(lookup) => lookup
                 .lookup(api_version, kind, namespace, name)
                 .map(|v| serde_value(&v))

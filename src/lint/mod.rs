@@ -41,7 +41,11 @@ impl std::fmt::Display for Finding {
             Severity::Warning => "WARNING",
             Severity::Error => "ERROR",
         };
-        write!(f, "[{level}] {}: {} ({})", self.location, self.message, self.rule)
+        write!(
+            f,
+            "[{level}] {}: {} ({})",
+            self.location, self.message, self.rule
+        )
     }
 }
 
@@ -53,7 +57,10 @@ pub struct Report {
 
 impl Report {
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 
     /// Whether the chart fails: any error, or any warning when `strict`.
@@ -70,25 +77,38 @@ pub struct LintRequest<'a> {
 
 impl LintRequest<'_> {
     pub fn run(&self, stdin: &mut dyn Read) -> Report {
-        let mut report = Report { chart: self.chart.display().to_string(), findings: Vec::new() };
+        let mut report = Report {
+            chart: self.chart.display().to_string(),
+            findings: Vec::new(),
+        };
         let chart = match loader::load(self.chart) {
             Ok(chart) => chart,
             Err(err) => {
-                report.findings.push(error("chart", &report.chart, err.to_string()));
+                report
+                    .findings
+                    .push(error("chart", &report.chart, err.to_string()));
                 return report;
             }
         };
         check_metadata(&chart, &mut report.findings);
         practices::check_default_values(&chart, &mut report.findings);
         let release = ReleaseInfo::install("release-name", "default");
-        let rendered = match render_chart(chart, &self.values, &release, &self.capabilities, stdin) {
+        let rendered = match render_chart(chart, &self.values, &release, &self.capabilities, stdin)
+        {
             Ok(rendered) => rendered,
             Err(err) => {
-                report.findings.push(error("render", &report.chart, err.to_string()));
+                report
+                    .findings
+                    .push(error("render", &report.chart, err.to_string()));
                 return report;
             }
         };
-        let objects: Vec<_> = rendered.manifest.crds.iter().chain(&rendered.manifest.objects).collect();
+        let objects: Vec<_> = rendered
+            .manifest
+            .crds
+            .iter()
+            .chain(&rendered.manifest.objects)
+            .collect();
         match kube_schema::Validator::new(&self.capabilities.kube_version) {
             Ok(mut validator) => {
                 for object in &objects {
@@ -97,22 +117,41 @@ impl LintRequest<'_> {
                             severity: Severity::Info,
                             rule: "kubernetes-schema",
                             location: format!("{}: {}", object.source, object.describe()),
-                            message: format!("{} is not a built-in kind; not checked against a schema", object.api_version()),
+                            message: format!(
+                                "{} is not a built-in kind; not checked against a schema",
+                                object.api_version()
+                            ),
                         });
                         continue;
                     }
                     match validator.validate(object) {
-                        Ok(violations) => report.findings.extend(violations.into_iter().map(|v| Finding {
-                            severity: Severity::Error,
-                            rule: "kubernetes-schema",
-                            location: format!("{}: {}", v.source, v.object),
-                            message: format!("{}: {}", if v.path.is_empty() { "/" } else { &v.path }, v.message),
-                        })),
-                        Err(err) => report.findings.push(error("kubernetes-schema", &object.source, err.to_string())),
+                        Ok(violations) => {
+                            report
+                                .findings
+                                .extend(violations.into_iter().map(|v| Finding {
+                                    severity: Severity::Error,
+                                    rule: "kubernetes-schema",
+                                    location: format!("{}: {}", v.source, v.object),
+                                    message: format!(
+                                        "{}: {}",
+                                        if v.path.is_empty() { "/" } else { &v.path },
+                                        v.message
+                                    ),
+                                }))
+                        }
+                        Err(err) => report.findings.push(error(
+                            "kubernetes-schema",
+                            &object.source,
+                            err.to_string(),
+                        )),
                     }
                 }
             }
-            Err(err) => report.findings.push(error("kubernetes-schema", &report.chart, err.to_string())),
+            Err(err) => {
+                report
+                    .findings
+                    .push(error("kubernetes-schema", &report.chart, err.to_string()))
+            }
         }
         for object in &objects {
             practices::check_object(object, &mut report.findings);
@@ -122,7 +161,12 @@ impl LintRequest<'_> {
 }
 
 fn error(rule: &'static str, location: &str, message: String) -> Finding {
-    Finding { severity: Severity::Error, rule, location: location.to_string(), message }
+    Finding {
+        severity: Severity::Error,
+        rule,
+        location: location.to_string(),
+        message,
+    }
 }
 
 fn check_metadata(chart: &Chart, findings: &mut Vec<Finding>) {
@@ -135,7 +179,12 @@ fn check_metadata(chart: &Chart, findings: &mut Vec<Finding>) {
             message: format!("unknown field {key:?}: Helm's Chart.yaml has no such field and Helm reads index entries strictly; move it under annotations"),
         });
     }
-    if chart.metadata.description.as_deref().is_none_or(str::is_empty) {
+    if chart
+        .metadata
+        .description
+        .as_deref()
+        .is_none_or(str::is_empty)
+    {
         findings.push(Finding {
             severity: Severity::Info,
             rule: "chart-metadata",

@@ -11,13 +11,29 @@ use crate::manifest::Object;
 const SERVING_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"];
 
 /// Keys whose values are credentials when set in `values.yaml`.
-const SECRET_WORDS: &[&str] = &["password", "passwd", "secret", "token", "apikey", "api_key", "accesskey", "access_key", "privatekey", "private_key"];
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "accesskey",
+    "access_key",
+    "privatekey",
+    "private_key",
+];
 
 pub fn check_object(object: &Object, findings: &mut Vec<Finding>) {
     let Some(pod) = pod_spec(object) else { return };
     let location = format!("{}: {}", object.source, object.describe());
     let mut warn = |rule: &'static str, message: String| {
-        findings.push(Finding { severity: Severity::Warning, rule, location: location.clone(), message })
+        findings.push(Finding {
+            severity: Severity::Warning,
+            rule,
+            location: location.clone(),
+            message,
+        })
     };
     let pod_security = pod.get("securityContext");
     let containers = list(pod, "containers");
@@ -26,18 +42,32 @@ pub fn check_object(object: &Object, findings: &mut Vec<Finding>) {
         let name = container.get("name").and_then(Value::as_str).unwrap_or("?");
         let image = container.get("image").and_then(Value::as_str).unwrap_or("");
         if let Some(problem) = image_problem(image) {
-            warn("image-tag", format!("container {name}: image {image:?} {problem}; pin a version tag or digest"));
+            warn(
+                "image-tag",
+                format!("container {name}: image {image:?} {problem}; pin a version tag or digest"),
+            );
         }
         if runs_as_root(pod_security, container.get("securityContext")) {
             warn(
                 "security-context",
-                format!("container {name} may run as root: set securityContext.runAsNonRoot: true (pod or container) and a non-zero runAsUser"),
+                format!(
+                    "container {name} may run as root: set securityContext.runAsNonRoot: true (pod or container) and a non-zero runAsUser"
+                ),
             );
         }
         let resources = container.get("resources");
         for part in ["requests", "limits"] {
-            if resources.and_then(|r| r.get(part)).and_then(Value::as_object).is_none_or(|m| m.is_empty()) {
-                warn("resources", format!("container {name} has no resources.{part}: the scheduler and the OOM killer need them"));
+            if resources
+                .and_then(|r| r.get(part))
+                .and_then(Value::as_object)
+                .is_none_or(|m| m.is_empty())
+            {
+                warn(
+                    "resources",
+                    format!(
+                        "container {name} has no resources.{part}: the scheduler and the OOM killer need them"
+                    ),
+                );
             }
         }
     }
@@ -58,15 +88,26 @@ pub fn check_object(object: &Object, findings: &mut Vec<Finding>) {
 pub fn check_default_values(chart: &Chart, findings: &mut Vec<Finding>) {
     let mut path = Vec::new();
     let location = format!("{}/values.yaml", chart.origin);
-    walk_secrets(&Value::Object(chart.values.clone()), &mut path, &location, findings);
+    walk_secrets(
+        &Value::Object(chart.values.clone()),
+        &mut path,
+        &location,
+        findings,
+    );
 }
 
-fn walk_secrets(value: &Value, path: &mut Vec<String>, location: &str, findings: &mut Vec<Finding>) {
+fn walk_secrets(
+    value: &Value,
+    path: &mut Vec<String>,
+    location: &str,
+    findings: &mut Vec<Finding>,
+) {
     let Value::Object(map) = value else { return };
     for (key, child) in map {
         path.push(key.clone());
         let lower = key.to_ascii_lowercase().replace('-', "_");
-        let secret_like = SECRET_WORDS.iter().any(|w| lower.ends_with(w)) && !lower.starts_with("existing");
+        let secret_like =
+            SECRET_WORDS.iter().any(|w| lower.ends_with(w)) && !lower.starts_with("existing");
         match child {
             Value::String(s) if secret_like && !s.is_empty() => findings.push(Finding {
                 severity: Severity::Warning,
@@ -88,16 +129,27 @@ fn pod_spec(object: &Object) -> Option<&Value> {
     let spec = object.data.get("spec")?;
     match object.kind() {
         "Pod" => Some(spec),
-        "CronJob" => spec.get("jobTemplate")?.get("spec")?.get("template")?.get("spec"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => {
-            spec.get("template")?.get("spec")
-        }
+        "CronJob" => spec
+            .get("jobTemplate")?
+            .get("spec")?
+            .get("template")?
+            .get("spec"),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => spec.get("template")?.get("spec"),
         _ => None,
     }
 }
 
 fn list<'a>(value: &'a Value, key: &str) -> Vec<&'a Value> {
-    value.get(key).and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default()
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
 }
 
 fn image_problem(image: &str) -> Option<&'static str> {
@@ -116,7 +168,11 @@ fn image_problem(image: &str) -> Option<&'static str> {
 }
 
 fn runs_as_root(pod: Option<&Value>, container: Option<&Value>) -> bool {
-    let setting = |key: &str| container.and_then(|c| c.get(key)).or_else(|| pod.and_then(|p| p.get(key)));
+    let setting = |key: &str| {
+        container
+            .and_then(|c| c.get(key))
+            .or_else(|| pod.and_then(|p| p.get(key)))
+    };
     let non_root = setting("runAsNonRoot").and_then(Value::as_bool) == Some(true);
     let user = setting("runAsUser").and_then(Value::as_i64);
     match user {
@@ -134,7 +190,10 @@ mod tests {
     fn image_tags() {
         assert_eq!(image_problem("nginx"), Some("has no tag (means latest)"));
         assert_eq!(image_problem("nginx:latest"), Some("uses the tag latest"));
-        assert_eq!(image_problem("localhost:5000/nginx"), Some("has no tag (means latest)"));
+        assert_eq!(
+            image_problem("localhost:5000/nginx"),
+            Some("has no tag (means latest)")
+        );
         assert_eq!(image_problem("localhost:5000/nginx:1.2"), None);
         assert_eq!(image_problem("nginx@sha256:abc"), None);
     }

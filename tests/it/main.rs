@@ -1,4 +1,6 @@
 //! ketch's integration tests: one binary, a module per area.
 
 mod chart_loading;
+mod cli;
+mod rendering;
 mod values;
