@@ -34,7 +34,9 @@ impl Object {
 
     /// The API group: `apps` for `apps/v1`, empty for the core group.
     pub fn group(&self) -> &str {
-        self.api_version().rsplit_once('/').map_or("", |(group, _)| group)
+        self.api_version()
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
     }
 
     fn metadata(&self, key: &str) -> Option<&str> {
@@ -70,19 +72,39 @@ pub struct Manifest {
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("{source_path}: the rendered output is not valid YAML: {message}")]
-    Yaml { source_path: String, message: String },
-    #[error("{source_path}: document {index} is not a mapping (a Kubernetes object is a mapping with apiVersion, kind and metadata)")]
+    Yaml {
+        source_path: String,
+        message: String,
+    },
+    #[error(
+        "{source_path}: document {index} is not a mapping (a Kubernetes object is a mapping with apiVersion, kind and metadata)"
+    )]
     NotAnObject { source_path: String, index: usize },
-    #[error("{source_path}: document {index} has no {field} (every object needs apiVersion, kind and metadata.name)")]
-    MissingField { source_path: String, index: usize, field: &'static str },
-    #[error("{second}: {object} is also rendered by {first}; each object may be rendered once (rename one, or guard it with a condition)")]
-    Duplicate { object: String, first: String, second: String },
+    #[error(
+        "{source_path}: document {index} has no {field} (every object needs apiVersion, kind and metadata.name)"
+    )]
+    MissingField {
+        source_path: String,
+        index: usize,
+        field: &'static str,
+    },
+    #[error(
+        "{second}: {object} is also rendered by {first}; each object may be rendered once (rename one, or guard it with a condition)"
+    )]
+    Duplicate {
+        object: String,
+        first: String,
+        second: String,
+    },
 }
 
 impl Manifest {
     /// Parses every rendered document, drops empty ones, checks each object and
     /// orders them for install. Identical input gives identical output.
-    pub fn from_rendered(rendered: &Rendered, default_namespace: &str) -> Result<Self, ManifestError> {
+    pub fn from_rendered(
+        rendered: &Rendered,
+        default_namespace: &str,
+    ) -> Result<Self, ManifestError> {
         let crds = parse_templates(&rendered.crds)?;
         let mut objects = parse_templates(&rendered.templates)?;
         check_duplicates(crds.iter().chain(&objects), default_namespace)?;
@@ -119,18 +141,33 @@ fn parse_templates(templates: &[RenderedTemplate]) -> Result<Vec<Object>, Manife
         if template.text.trim().is_empty() {
             continue;
         }
-        let documents: Vec<Value> = yaml::parse_all(&template.text, &template.source)
-            .map_err(|e| ManifestError::Yaml { source_path: template.source.clone(), message: e.message })?;
+        let documents: Vec<Value> =
+            yaml::parse_all(&template.text, &template.source).map_err(|e| ManifestError::Yaml {
+                source_path: template.source.clone(),
+                message: e.message,
+            })?;
         for (index, document) in documents.into_iter().enumerate() {
             let index = index + 1;
             let data = match document {
                 Value::Null => continue,
                 Value::Object(map) if map.is_empty() => continue,
                 Value::Object(map) => map,
-                _ => return Err(ManifestError::NotAnObject { source_path: template.source.clone(), index }),
+                _ => {
+                    return Err(ManifestError::NotAnObject {
+                        source_path: template.source.clone(),
+                        index,
+                    });
+                }
             };
-            let object = Object { source: template.source.clone(), data };
-            let missing = |field| ManifestError::MissingField { source_path: template.source.clone(), index, field };
+            let object = Object {
+                source: template.source.clone(),
+                data,
+            };
+            let missing = |field| ManifestError::MissingField {
+                source_path: template.source.clone(),
+                index,
+                field,
+            };
             if object.api_version().is_empty() {
                 return Err(missing("apiVersion"));
             }
@@ -146,7 +183,10 @@ fn parse_templates(templates: &[RenderedTemplate]) -> Result<Vec<Object>, Manife
     Ok(objects)
 }
 
-fn check_duplicates<'a>(objects: impl Iterator<Item = &'a Object>, default_namespace: &str) -> Result<(), ManifestError> {
+fn check_duplicates<'a>(
+    objects: impl Iterator<Item = &'a Object>,
+    default_namespace: &str,
+) -> Result<(), ManifestError> {
     let mut seen: HashMap<(String, String, String, String), &Object> = HashMap::new();
     for object in objects {
         let key = (

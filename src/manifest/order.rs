@@ -44,7 +44,10 @@ const INSTALL_ORDER: &[&str] = &[
 
 /// The rank of a kind in install order; unknown kinds (custom resources) come last.
 pub fn install_rank(kind: &str) -> usize {
-    INSTALL_ORDER.iter().position(|k| *k == kind).unwrap_or(INSTALL_ORDER.len())
+    INSTALL_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(INSTALL_ORDER.len())
 }
 
 #[cfg(test)]
