@@ -30,6 +30,15 @@
 //! Prereleases: a version with a prerelease only matches an alternative in
 //! which some comparator itself names a prerelease (`>=1.2.3-0 <2`), as in
 //! Masterminds v3.4. Build metadata never affects a comparison.
+//!
+//! Deliberate differences from Masterminds:
+//! - `^*` and `<=*` match any version (Masterminds documents `^*` as any, but
+//!   its code matches only `0.0.0` for `^*` and `0.0.z` for `<=*`).
+//! - An empty or all-whitespace constraint parses as any version; Masterminds'
+//!   `NewConstraint("")` fails (Helm's repository look-up substitutes `*`).
+//! - A hyphen range may follow another comparator after whitespace alone
+//!   (`>=1 1.2 - 1.3`); Masterminds' range rewrite swallows that whitespace and
+//!   then rejects the text, though it accepts `>=1, 1.2 - 1.3`.
 
 use std::cmp::Ordering;
 use std::fmt;

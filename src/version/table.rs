@@ -292,6 +292,9 @@ pub(crate) const CHECKS: &[(&str, &str, bool)] = &[
     ("1.0.0-rc.1 - 2", "1.0.0-rc.2", true), // ketch
     ("2 - 3 || 5 - 6", "4.0.0", false),     // ketch
     ("2 - 3 || 5 - 6", "5.5.0", true),      // ketch
+    (">=1, 1.2 - 1.3", "1.2.5", true),      // ketch
+    (">=1 1.2 - 1.3", "1.2.5", true),       // ketch: deliberate, Masterminds rejects it
+    (">=1 1.2 - 1.3", "1.4.0", false),      // ketch
 ];
 
 /// Invalid constraints, each with a fragment the error must contain.
