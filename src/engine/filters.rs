@@ -6,6 +6,7 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
 use sha2::{Digest, Sha256};
 
+use crate::version::{Constraint, parse_version};
 use crate::yaml;
 
 pub fn register(env: &mut Environment<'_>) {
@@ -27,6 +28,10 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("merge", merge);
     env.add_filter("string", string);
     env.add_function("fail", fail);
+    env.add_function("semver_compare", semver_compare);
+    env.add_test("semver", |version: &str, constraint: &str| {
+        semver_compare(constraint, version)
+    });
     env.add_function("merge", merge);
 }
 
@@ -163,6 +168,15 @@ fn required(value: Value, message: Option<String>) -> Result<Value, Error> {
 /// `{{ fail("explain what is wrong") }}` stops the render with that message.
 fn fail(message: String) -> Result<Value, Error> {
     Err(invalid(message))
+}
+
+/// Helm's `semverCompare`: `semver_compare(">=1.28.0-0", capabilities.kube_version.version)`,
+/// with Helm's constraint syntax (`||`, ranges, `~`, `^`, wildcards).
+fn semver_compare(constraint: &str, version: &str) -> Result<bool, Error> {
+    let constraint =
+        Constraint::parse(constraint).map_err(|e| invalid(format!("semver_compare: {e}")))?;
+    let version = parse_version(version).map_err(|e| invalid(format!("semver_compare: {e}")))?;
+    Ok(constraint.matches(&version))
 }
 
 /// Helm's `trunc`: the first n characters (a negative n keeps the last -n).

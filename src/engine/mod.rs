@@ -19,6 +19,7 @@ use filters::serde_value;
 use crate::chart::Chart;
 use crate::chart::metadata::ENGINE_MINIJINJA;
 use crate::values::Values;
+use crate::version::{Constraint, parse_version};
 
 /// The release a render is for, as templates see it under `release`.
 #[derive(Debug, Clone)]
@@ -109,6 +110,17 @@ pub enum EngineError {
     NotKetchChart { chart: String },
     #[error("{chart}: Chart.yaml names engine {engine:?}; ketch knows only \"minijinja\"")]
     UnknownEngine { chart: String, engine: String },
+    #[error(
+        "{chart}: Chart.yaml requires kubeVersion {constraint:?}, which Kubernetes {version} does not satisfy \
+         (render for another version with --kube-version)"
+    )]
+    KubeVersion {
+        chart: String,
+        constraint: String,
+        version: String,
+    },
+    #[error("{chart}: Chart.yaml kubeVersion: {message}")]
+    BadKubeVersion { chart: String, message: String },
     #[error("{template}: the template is not UTF-8 text")]
     NotUtf8 { template: String },
     #[error("{template}: {message}")]
@@ -171,6 +183,7 @@ fn render_chart(
             });
         }
     }
+    check_kube_version(chart, &options.capabilities.kube_version)?;
     for crd in chart.crds() {
         out.crds.push(RenderedTemplate {
             source: format!("{path}/{}", crd.path),
@@ -214,6 +227,27 @@ fn render_chart(
         )?;
     }
     Ok(())
+}
+
+/// Refuses to render a chart for a Kubernetes its `kubeVersion` excludes, as Helm does.
+fn check_kube_version(chart: &Chart, kube: &KubeVersion) -> Result<(), EngineError> {
+    let Some(text) = chart.metadata.kube_version.as_deref() else {
+        return Ok(());
+    };
+    let bad = |message: String| EngineError::BadKubeVersion {
+        chart: chart.origin.clone(),
+        message,
+    };
+    let constraint = Constraint::parse(text).map_err(|e| bad(e.to_string()))?;
+    let version = parse_version(&kube.version).map_err(|e| bad(e.to_string()))?;
+    if constraint.matches(&version) {
+        return Ok(());
+    }
+    Err(EngineError::KubeVersion {
+        chart: chart.origin.clone(),
+        constraint: text.into(),
+        version: kube.version.clone(),
+    })
 }
 
 /// Files whose name starts with `_` hold macros and never render on their own.

@@ -428,3 +428,34 @@ fn kube_version_constraint_and_capabilities_are_visible() {
         "{out}"
     );
 }
+
+#[test]
+fn kube_version_of_chart_yaml_is_enforced() {
+    let chart_yaml = format!("{CHART_YAML}kubeVersion: \">=1.37.0-0\"\n");
+    let dir = chart(&[("Chart.yaml", &chart_yaml), ("templates/t.yaml", "")]);
+    let err = render_with(&dir.path().join("demo"), ValueOptions::default()).unwrap_err();
+    assert!(
+        err.contains(">=1.37.0-0") && err.contains("v1.36.0") && err.contains("--kube-version"),
+        "{err}"
+    );
+    let mut request = RenderRequest::new(dir.path().join("demo"));
+    request.capabilities.kube_version = ketch::engine::KubeVersion::parse("v1.37.2").unwrap();
+    request.run(&mut std::io::empty()).unwrap();
+}
+
+#[test]
+fn semver_comparison_uses_helm_constraints() {
+    let out = render_template(
+        "{}",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  new: \"{{ semver_compare('>=1.28.0-0', capabilities.kube_version.version) }}\"\n  range: \"{{ semver_compare('1.2 - 1.4 || ^2.0', '2.3.1') }}\"\n  test: \"{{ '1.5.0' is semver('~1.4') }}\"\n",
+    )
+    .unwrap();
+    assert!(
+        out.contains("new: \"true\"")
+            && out.contains("range: \"true\"")
+            && out.contains("test: \"false\""),
+        "{out}"
+    );
+    let err = render_template("{}", "a: {{ semver_compare('>= bar', '1.0.0') }}\n").unwrap_err();
+    assert!(err.contains(">= bar"), "{err}");
+}
