@@ -115,6 +115,10 @@ pub enum Starter {
     /// A web service: Deployment, Service, optional Ingress
     #[default]
     Basic,
+    /// A model server (the shipped charts/model-server): variants, probes, HPA, PDB, Ingress
+    ModelServer,
+    /// Training (the shipped charts/trainer): CronJob and Job with GPUs, PVC, hyperparameters
+    Trainer,
 }
 
 /// Create a new chart that lints clean

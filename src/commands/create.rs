@@ -6,6 +6,8 @@ use crate::cli::{self, CreateArgs};
 pub fn run(args: &CreateArgs) -> Result<()> {
     let starter = match args.starter {
         cli::Starter::Basic => Starter::Basic,
+        cli::Starter::ModelServer => Starter::ModelServer,
+        cli::Starter::Trainer => Starter::Trainer,
     };
     let path = create::create(&args.name, starter)?;
     println!("Creating {}", path.display());

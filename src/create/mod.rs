@@ -8,17 +8,26 @@ use include_dir::{Dir, include_dir};
 use crate::error::{Error, Result};
 
 static BASIC: Dir = include_dir!("$CARGO_MANIFEST_DIR/src/create/starters/basic");
+static MODEL_SERVER: Dir = include_dir!("$CARGO_MANIFEST_DIR/charts/model-server");
+static TRAINER: Dir = include_dir!("$CARGO_MANIFEST_DIR/charts/trainer");
 
 /// Where a chart begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Starter {
+    /// A web service: Deployment, Service, optional Ingress.
     Basic,
+    /// The shipped `charts/model-server`.
+    ModelServer,
+    /// The shipped `charts/trainer`.
+    Trainer,
 }
 
 impl Starter {
     fn files(self) -> &'static Dir<'static> {
         match self {
             Starter::Basic => &BASIC,
+            Starter::ModelServer => &MODEL_SERVER,
+            Starter::Trainer => &TRAINER,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::fmt::Write;
 const CONTEXT_LINES: usize = 2;
 
 pub fn describe(err: &minijinja::Error) -> String {
-    let mut out = err.to_string();
+    let mut out = headline(err);
     append_snippet(&mut out, err);
     let mut cause = err.source();
     while let Some(inner) = cause {
@@ -19,6 +19,18 @@ pub fn describe(err: &minijinja::Error) -> String {
         cause = inner.source();
     }
     out
+}
+
+/// The error's message; an author's own `fail(...)`/`required(...)` text is
+/// shown without minijinja's "invalid operation" prefix.
+fn headline(err: &minijinja::Error) -> String {
+    match (err.kind(), err.detail()) {
+        (minijinja::ErrorKind::InvalidOperation, Some(detail)) => match (err.name(), err.line()) {
+            (Some(name), Some(line)) => format!("{detail} (in {name}:{line})"),
+            _ => detail.to_string(),
+        },
+        _ => err.to_string(),
+    }
 }
 
 fn append_snippet(out: &mut String, err: &minijinja::Error) {

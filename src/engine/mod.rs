@@ -195,21 +195,24 @@ fn render_chart(
     let base_path = format!("{path}/templates");
     let env = environment(chart, values, &base_path, options)?;
     let base = base_context(chart, values, options);
-    for file in &chart.templates {
-        let renders =
-            !is_macro_file(&file.path) && file.path != "NOTES.txt" && !chart.metadata.is_library();
-        let notes = is_root && file.path == "NOTES.txt";
-        if !renders && !notes {
-            continue;
-        }
-        let source = format!("{base_path}/{}", file.path);
+    let render = |file: &str, budget: &mut OutputBudget| {
+        let source = format!("{base_path}/{file}");
         let ctx = context! { template => context! { name => source.clone(), base_path => base_path.clone() }, ..base.clone() };
-        let text = render_template(&env, &file.path, ctx, &source, budget)?;
-        if notes {
-            out.notes = Some(text);
-        } else {
-            out.templates.push(RenderedTemplate { source, text });
+        render_template(&env, file, ctx, &source, budget)
+            .map(|text| RenderedTemplate { source, text })
+    };
+    if !chart.metadata.is_library() {
+        for file in chart
+            .templates
+            .iter()
+            .filter(|f| !is_macro_file(&f.path) && f.path != NOTES)
+        {
+            out.templates.push(render(&file.path, budget)?);
         }
+    }
+    // Notes render last, so an error in a shared macro points at a manifest template.
+    if is_root && chart.templates.iter().any(|f| f.path == NOTES) {
+        out.notes = Some(render(NOTES, budget)?.text);
     }
     for sub in &chart.subcharts {
         let sub_values = match values.get(sub.name()) {
@@ -249,6 +252,9 @@ fn check_kube_version(chart: &Chart, kube: &KubeVersion) -> Result<(), EngineErr
         version: kube.version.clone(),
     })
 }
+
+/// The template printed after an install, never part of the manifest.
+const NOTES: &str = "NOTES.txt";
 
 /// Files whose name starts with `_` hold macros and never render on their own.
 pub fn is_macro_file(path: &str) -> bool {
@@ -372,6 +378,8 @@ fn environment<'a>(
         .map_err(|e| template_error(base_path, &e))?;
     env.set_syntax(syntax);
     filters::register(&mut env);
+    // Python's methods (`d.items()`, `s.startswith(...)`), which Jinja authors expect.
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     let base = base_context(chart, values, options);
     env.add_function(
         "tpl",

@@ -175,6 +175,29 @@ fn create_makes_a_chart_that_lints_clean_and_refuses_to_overwrite() {
 }
 
 #[test]
+fn ml_starters_are_the_shipped_charts_renamed() {
+    let dir = tempfile::tempdir().unwrap();
+    for (starter, name) in [("model-server", "iris-server"), ("trainer", "iris-trainer")] {
+        let chart = dir.path().join(name);
+        let path = chart.to_str().unwrap();
+        let out = ketch(&["create", path, "--starter", starter]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let chart_yaml = std::fs::read_to_string(chart.join("Chart.yaml")).unwrap();
+        assert!(
+            chart_yaml.contains(&format!("name: {name}\n")),
+            "{chart_yaml}"
+        );
+        let lint = ketch(&["lint", path, "--strict"]);
+        assert!(
+            lint.status.success(),
+            "{starter}: {}{}",
+            stdout(&lint),
+            stderr(&lint)
+        );
+    }
+}
+
+#[test]
 fn lint_reports_practices_and_fails_on_errors() {
     let dir = tempfile::tempdir().unwrap();
     let chart = dir.path().join("sloppy");

@@ -459,3 +459,55 @@ fn semver_comparison_uses_helm_constraints() {
     let err = render_template("{}", "a: {{ semver_compare('>= bar', '1.0.0') }}\n").unwrap_err();
     assert!(err.contains(">= bar"), "{err}");
 }
+
+fn shipped(chart: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("charts")
+        .join(chart)
+}
+
+fn shipped_values(files: &[&str]) -> ValueOptions {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    ValueOptions {
+        value_files: files
+            .iter()
+            .map(|f| root.join(f).display().to_string())
+            .collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn shipped_model_server_defaults() {
+    insta::assert_snapshot!(
+        render_with(&shipped("model-server"), ValueOptions::default()).unwrap()
+    );
+}
+
+#[test]
+fn shipped_trainer_defaults() {
+    insta::assert_snapshot!(render_with(&shipped("trainer"), ValueOptions::default()).unwrap());
+}
+
+#[test]
+fn shipped_ml_stack_iris() {
+    let values = shipped_values(&["charts/ml-stack/examples/iris.yaml"]);
+    insta::assert_snapshot!(render_with(&shipped("ml-stack"), values).unwrap());
+}
+
+#[test]
+fn shipped_ml_stack_examples_render_and_validate() {
+    for example in ["dev", "prod", "iris"] {
+        let mut request = RenderRequest::new(shipped("ml-stack"));
+        request.values = shipped_values(&[&format!("charts/ml-stack/examples/{example}.yaml")]);
+        let rendered = request
+            .run(&mut std::io::empty())
+            .unwrap_or_else(|e| panic!("{example}: {e}"));
+        assert!(rendered.manifest.objects.len() > 5, "{example}");
+        ketch::kube_schema::validate_all(
+            &rendered.manifest.objects,
+            &request.capabilities.kube_version,
+        )
+        .unwrap_or_else(|e| panic!("{example}: {e}"));
+    }
+}
