@@ -44,11 +44,7 @@ fn closest(version: &KubeVersion) -> &'static Bundled {
                     serde_json::from_str(text).expect("bundled schemas are valid JSON");
                 let root = serde_json::json!({ "definitions": set.definitions });
                 Bundled {
-                    minor: minor
-                        .rsplit('.')
-                        .next()
-                        .and_then(|m| m.parse().ok())
-                        .unwrap_or(0),
+                    minor: minor_of(minor),
                     set,
                     root,
                 }
@@ -181,12 +177,37 @@ pub fn validate_all<'a>(
     Err(Error::Invalid(message))
 }
 
-/// The API versions (`group/version` and `group/version/Kind`) the bundled schemas describe.
-pub fn api_versions(version: &KubeVersion) -> impl Iterator<Item = String> {
-    bundled(version).kinds.keys().flat_map(|gvk| {
-        let gv = gvk.rsplit_once('/').map(|(gv, _)| gv.to_string());
-        std::iter::once(gvk.clone()).chain(gv)
-    })
+/// The API versions (`group/version` and `group/version/Kind`) the bundled
+/// schemas describe. Reads only the kind index, not the definitions.
+pub fn api_versions(version: &KubeVersion) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct KindIndex {
+        kinds: HashMap<String, String>,
+    }
+    let text = BUNDLED
+        .iter()
+        .min_by_key(|(minor, _)| minor_of(minor).abs_diff(version.minor))
+        .map_or("{}", |(_, text)| text);
+    let index: KindIndex = serde_json::from_str(text).expect("bundled schemas are valid JSON");
+    let mut versions: Vec<String> = index
+        .kinds
+        .into_keys()
+        .flat_map(|gvk| {
+            let gv = gvk.rsplit_once('/').map(|(gv, _)| gv.to_string());
+            std::iter::once(gvk).chain(gv)
+        })
+        .collect();
+    versions.sort();
+    versions.dedup();
+    versions
+}
+
+fn minor_of(version: &str) -> u64 {
+    version
+        .rsplit('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
 }
 
 fn gvk(object: &Object) -> String {

@@ -36,7 +36,6 @@ fn offline_capabilities(
         capabilities.kube_version = KubeVersion::parse(version)
             .map_err(|e| Error::Invalid(format!("--kube-version: {e}")))?;
     }
-    let bundled: Vec<String> =
-        ketch::kube_schema::api_versions(&capabilities.kube_version).collect();
+    let bundled = ketch::kube_schema::api_versions(&capabilities.kube_version);
     Ok(capabilities.with_api_versions(bundled.into_iter().chain(api_versions.iter().cloned())))
 }

@@ -135,7 +135,33 @@ pub fn write_document(out: &mut String, object: &Object) -> Result<(), yaml::Yam
     Ok(())
 }
 
+/// Templates below this count are parsed on the calling thread.
+const PARALLEL_THRESHOLD: usize = 16;
+
+/// Parses templates on every core: YAML parsing dominates a large render.
 fn parse_templates(templates: &[RenderedTemplate]) -> Result<Vec<Object>, ManifestError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 1 || templates.len() < PARALLEL_THRESHOLD {
+        return parse_chunk(templates);
+    }
+    let chunk = templates.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = templates
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || parse_chunk(part)))
+            .collect();
+        let mut objects = Vec::new();
+        for worker in workers {
+            let parsed = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            objects.extend(parsed?);
+        }
+        Ok(objects)
+    })
+}
+
+fn parse_chunk(templates: &[RenderedTemplate]) -> Result<Vec<Object>, ManifestError> {
     let mut objects = Vec::new();
     for template in templates {
         if template.text.trim().is_empty() {
