@@ -7,6 +7,8 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, Value};
 use minijinja::{Error, ErrorKind, State};
 
+use super::filters::string_arg;
+
 /// The Kubernetes version assumed when no cluster is asked (the test cluster's).
 pub const DEFAULT_KUBE_VERSION: &str = "v1.36.0";
 
@@ -146,17 +148,12 @@ impl Object for Capabilities {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
-        match (method, args) {
-            ("has", [api]) => {
-                let api = api.as_str().ok_or_else(|| {
-                    Error::new(ErrorKind::InvalidOperation, "capabilities.has() takes a string like \"apps/v1\" or \"apps/v1/Deployment\"")
-                })?;
-                Ok(Value::from(self.has(api)))
-            }
-            ("has", _) => Err(Error::new(
-                ErrorKind::InvalidOperation,
-                "capabilities.has() takes one argument",
-            )),
+        match method {
+            "has" => Ok(Value::from(self.has(string_arg(
+                "capabilities",
+                method,
+                args,
+            )?))),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use minijinja::value::{Object, Value};
 use minijinja::{Error, ErrorKind, State};
 
+use super::filters::string_arg;
 use crate::chart::ChartFile;
 
 #[derive(Debug)]
@@ -53,21 +54,6 @@ impl Files {
     }
 }
 
-fn one_string<'a>(method: &str, args: &'a [Value]) -> Result<&'a str, Error> {
-    match args {
-        [arg] => arg.as_str().ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                format!("files.{method}() takes a string"),
-            )
-        }),
-        _ => Err(Error::new(
-            ErrorKind::InvalidOperation,
-            format!("files.{method}() takes one argument"),
-        )),
-    }
-}
-
 impl Object for Files {
     fn call_method(
         self: &Arc<Self>,
@@ -76,12 +62,14 @@ impl Object for Files {
         args: &[Value],
     ) -> Result<Value, Error> {
         match method {
-            "get" => self.text(one_string(method, args)?).map(Value::from),
+            "get" => self
+                .text(string_arg("files", method, args)?)
+                .map(Value::from),
             "lines" => {
-                let text = self.text(one_string(method, args)?)?;
+                let text = self.text(string_arg("files", method, args)?)?;
                 Ok(Value::from_iter(text.lines().map(str::to_string)))
             }
-            "glob" => self.glob(one_string(method, args)?),
+            "glob" => self.glob(string_arg("files", method, args)?),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
     }

@@ -6,6 +6,7 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
 use sha2::{Digest, Sha256};
 
+use crate::values::merge_into;
 use crate::version::{Constraint, parse_version};
 use crate::yaml;
 
@@ -202,29 +203,25 @@ fn trimsuffix(value: &str, suffix: &str) -> String {
 
 /// Deep-merges maps left to right; later maps win, like values files.
 fn merge(base: Value, overlays: minijinja::value::Rest<Value>) -> Result<Value, Error> {
-    let mut merged: serde_json::Value =
-        serde_json::to_value(&base).map_err(|e| invalid(format!("merge: {e}")))?;
+    let as_map = |value: &Value| match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(invalid("merge: every argument must be a map")),
+        Err(e) => Err(invalid(format!("merge: {e}"))),
+    };
+    let mut merged = as_map(&base)?;
     for overlay in overlays.iter() {
-        let overlay: serde_json::Value =
-            serde_json::to_value(overlay).map_err(|e| invalid(format!("merge: {e}")))?;
-        deep_merge(&mut merged, overlay);
+        merge_into(&mut merged, as_map(overlay)?);
     }
     Ok(serde_value(&merged))
 }
 
-fn deep_merge(base: &mut serde_json::Value, overlay: serde_json::Value) {
-    match (base, overlay) {
-        (serde_json::Value::Object(base), serde_json::Value::Object(overlay)) => {
-            for (key, value) in overlay {
-                match base.get_mut(&key) {
-                    Some(existing) => deep_merge(existing, value),
-                    None => {
-                        base.insert(key, value);
-                    }
-                }
-            }
-        }
-        (base, overlay) => *base = overlay,
+/// The single string argument of `owner.method(...)`.
+pub fn string_arg<'a>(owner: &str, method: &str, args: &'a [Value]) -> Result<&'a str, Error> {
+    match args {
+        [arg] => arg
+            .as_str()
+            .ok_or_else(|| invalid(format!("{owner}.{method}() takes a string"))),
+        _ => Err(invalid(format!("{owner}.{method}() takes one argument"))),
     }
 }
 
