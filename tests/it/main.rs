@@ -3,4 +3,5 @@
 mod chart_loading;
 mod cli;
 mod rendering;
+mod shipped_charts;
 mod values;

@@ -1,0 +1,136 @@
+//! The charts ketch ships (`charts/`): they render with every example values
+//! file, pass `lint --strict` and the Kubernetes schemas, and their schemas
+//! give clear messages for the usual mistakes.
+
+use std::path::{Path, PathBuf};
+
+use ketch::action::render::RenderRequest;
+use ketch::engine::Capabilities;
+use ketch::lint::{LintRequest, Severity};
+use ketch::values::ValueOptions;
+
+const EXAMPLES: [&str; 3] = ["dev", "prod", "iris"];
+
+fn shipped(chart: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("charts")
+        .join(chart)
+}
+
+fn with_files(files: &[&str]) -> ValueOptions {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    ValueOptions {
+        value_files: files
+            .iter()
+            .map(|f| root.join(f).display().to_string())
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn example(name: &str) -> ValueOptions {
+    with_files(&[&format!("charts/ml-stack/examples/{name}.yaml")])
+}
+
+fn render(chart: &str, values: ValueOptions) -> Result<String, String> {
+    let mut request = RenderRequest::new(shipped(chart));
+    request.values = values;
+    let rendered = request
+        .run(&mut std::io::empty())
+        .map_err(|e| e.to_string())?;
+    rendered.manifest.to_yaml(false).map_err(|e| e.to_string())
+}
+
+#[test]
+fn model_server_defaults() {
+    insta::assert_snapshot!(render("model-server", ValueOptions::default()).unwrap());
+}
+
+#[test]
+fn trainer_defaults() {
+    insta::assert_snapshot!(render("trainer", ValueOptions::default()).unwrap());
+}
+
+#[test]
+fn ml_stack_examples() {
+    for name in EXAMPLES {
+        let out = render("ml-stack", example(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        insta::assert_snapshot!(format!("ml_stack_{name}"), out);
+    }
+}
+
+#[test]
+fn every_chart_and_example_lints_strict_clean() {
+    let mut cases: Vec<(&str, ValueOptions)> = ["model-server", "trainer", "ml-stack"]
+        .into_iter()
+        .map(|chart| (chart, ValueOptions::default()))
+        .collect();
+    cases.extend(EXAMPLES.map(|name| ("ml-stack", example(name))));
+    for (chart, values) in cases {
+        let path = shipped(chart);
+        let request = LintRequest {
+            chart: &path,
+            values: values.clone(),
+            capabilities: Capabilities::default(),
+        };
+        let report = request.run(&mut std::io::empty());
+        let problems: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "{chart} {:?}: {problems:#?}",
+            values.value_files
+        );
+        assert!(!report.fails(true));
+    }
+}
+
+#[test]
+fn vendored_subcharts_match_the_top_level_charts() {
+    for chart in ["model-server", "trainer"] {
+        let top = ketch::chart::load(&shipped(chart)).unwrap();
+        let vendored = ketch::chart::load(&shipped("ml-stack").join("charts").join(chart)).unwrap();
+        assert_eq!(
+            top.templates, vendored.templates,
+            "{chart}: run charts/sync-vendored"
+        );
+        assert_eq!(
+            top.values_text, vendored.values_text,
+            "{chart}: run charts/sync-vendored"
+        );
+        assert_eq!(
+            top.schema, vendored.schema,
+            "{chart}: run charts/sync-vendored"
+        );
+    }
+}
+
+fn schema_error(chart: &str, set: &str) -> String {
+    let values = ValueOptions {
+        set: vec![set.into()],
+        ..Default::default()
+    };
+    render(chart, values).unwrap_err()
+}
+
+#[test]
+fn schema_errors_are_one_clear_message_each() {
+    let err = schema_error("model-server", "replicaCount=-1");
+    assert!(
+        err.contains("replicaCount: -1 is less than the minimum of 0 (from --set replicaCount=-1)"),
+        "{err}"
+    );
+    let err = schema_error("model-server", "image.tag=latest");
+    assert!(err.contains("image.tag: must not be \"latest\""), "{err}");
+    let err = schema_error("trainer", "cronJob.schedule=every day");
+    assert!(
+        err.contains("cronJob.schedule") && err.contains("cron expression"),
+        "{err}"
+    );
+    let err = schema_error("model-server", "variants[0].nmae=x");
+    assert!(err.contains("'nmae' was unexpected"), "{err}");
+}
