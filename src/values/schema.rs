@@ -305,6 +305,29 @@ fn escape_key(key: &str) -> String {
     out
 }
 
+/// jsonschema's message, except where it reads poorly for a values file:
+/// `not: {const: latest}` says "must not be "latest"" instead of echoing the schema.
+/// The schema's own `description` of the failing value is added as a hint.
+fn describe_error(error: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
+    let message = match error.kind() {
+        jsonschema::error::ValidationErrorKind::Not { schema } => match schema.get("const") {
+            Some(forbidden) => format!("must not be {forbidden}"),
+            None => format!("must not match the schema {schema}"),
+        },
+        _ => error.to_string(),
+    };
+    let location = error.schema_path().as_str();
+    let described = location
+        .rsplit_once('/')
+        .and_then(|(parent, _)| schema.pointer(parent))
+        .and_then(|node| node.get("description"))
+        .and_then(Value::as_str);
+    match described {
+        Some(description) => format!("{message} (expected: {description})"),
+        None => message,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,28 +354,5 @@ mod tests {
             display_path(&[], &segs(&["annotations", "a.io/x"]), &scope),
             "annotations.a\\.io/x"
         );
-    }
-}
-
-/// jsonschema's message, except where it reads poorly for a values file:
-/// `not: {const: latest}` says "must not be "latest"" instead of echoing the schema.
-/// The schema's own `description` of the failing value is added as a hint.
-fn describe_error(error: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
-    let message = match error.kind() {
-        jsonschema::error::ValidationErrorKind::Not { schema } => match schema.get("const") {
-            Some(forbidden) => format!("must not be {forbidden}"),
-            None => format!("must not match the schema {schema}"),
-        },
-        _ => error.to_string(),
-    };
-    let location = error.schema_path().as_str();
-    let described = location
-        .rsplit_once('/')
-        .and_then(|(parent, _)| schema.pointer(parent))
-        .and_then(|node| node.get("description"))
-        .and_then(Value::as_str);
-    match described {
-        Some(description) => format!("{message} (expected: {description})"),
-        None => message,
     }
 }
