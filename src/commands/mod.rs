@@ -39,3 +39,12 @@ fn offline_capabilities(
     let bundled = ketch::kube_schema::api_versions(&capabilities.kube_version);
     Ok(capabilities.with_api_versions(bundled.into_iter().chain(api_versions.iter().cloned())))
 }
+
+/// A runtime for the commands that talk to a cluster or a repository.
+#[allow(dead_code)]
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))
+}
