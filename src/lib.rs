@@ -1,6 +1,7 @@
 //! ketch: a Kubernetes packaging engine with Jinja-templated, Helm-compatible charts.
 
 pub mod action;
+pub mod apply;
 pub mod chart;
 pub mod create;
 pub mod engine;

@@ -1,0 +1,1 @@
+//! Client-side apply of one object.

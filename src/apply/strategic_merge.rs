@@ -1,0 +1,1 @@
+//! Three-way patch computation for client-side apply.
