@@ -9,6 +9,8 @@ pub mod error;
 pub mod kube_schema;
 pub mod lint;
 pub mod manifest;
+pub mod paths;
+pub mod timestamp;
 pub mod values;
 pub mod version;
 pub mod yaml;
