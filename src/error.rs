@@ -4,6 +4,9 @@
 use crate::chart::loader::LoadError;
 use crate::engine::EngineError;
 use crate::manifest::ManifestError;
+use crate::package::PackageError;
+use crate::pull::PullError;
+use crate::repo::RepoError;
 use crate::values::ValuesError;
 use crate::yaml::YamlError;
 
@@ -19,6 +22,12 @@ pub enum Error {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Yaml(#[from] YamlError),
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Pull(#[from] PullError),
     #[error("{path}: {source}")]
     Io {
         path: String,

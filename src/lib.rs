@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod apply;
+pub mod atomic;
 pub mod chart;
 pub mod create;
 pub mod engine;
@@ -9,7 +10,10 @@ pub mod error;
 pub mod kube_schema;
 pub mod lint;
 pub mod manifest;
+pub mod package;
 pub mod paths;
+pub mod pull;
+pub mod repo;
 pub mod timestamp;
 pub mod values;
 pub mod version;

@@ -30,6 +30,10 @@ fn main() -> ExitCode {
             commands::completion::run(args);
             Ok(())
         }
+        Command::Package(args) => commands::package::run(args),
+        Command::Repo(command) => commands::repo::run(command),
+        Command::Search(command) => commands::search::run(command),
+        Command::Pull(args) => commands::pull::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -199,21 +199,32 @@ pub fn load(path: &Path) -> Result<Chart, LoadError> {
 
 /// Loads a chart from a directory, honouring its `.ketchignore`.
 pub fn load_dir(dir: &Path) -> Result<Chart, LoadError> {
+    let mut budget = Budget::new();
+    let files = walk_dir(dir, &mut budget)?;
+    build_chart(files, dir.display().to_string(), 0, &mut budget)
+}
+
+/// The files of a chart directory as the loader sees them (`.ketchignore`
+/// honoured, symlinks inside the chart followed, limits applied), in path
+/// order: what `ketch package` puts in an archive.
+pub fn read_dir(dir: &Path) -> Result<Vec<ChartFile>, LoadError> {
+    walk_dir(dir, &mut Budget::new())
+}
+
+fn walk_dir(dir: &Path, budget: &mut Budget) -> Result<Vec<ChartFile>, LoadError> {
     let origin = dir.display().to_string();
     let root = fs::canonicalize(dir).map_err(|e| io_error(&origin, e))?;
     let rules = IgnoreRules::from_chart_dir(dir)?;
-    let mut budget = Budget::new();
     let mut walk = DirWalk {
         origin: &origin,
         root: &root,
         rules: &rules,
-        budget: &mut budget,
+        budget,
         files: Vec::new(),
         ancestors: vec![root.clone()],
     };
     walk.dir(&root, "")?;
-    let files = walk.files;
-    build_chart(files, origin, 0, &mut budget)
+    Ok(walk.files)
 }
 
 /// Builds a chart from files already in memory: paths relative to the chart

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod repository;
+pub use repository::*;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ketch",
@@ -24,6 +27,12 @@ pub enum Command {
     Show(ShowCommand),
     Version(VersionArgs),
     Completion(CompletionArgs),
+    Package(PackageArgs),
+    #[command(subcommand)]
+    Repo(RepoCommand),
+    #[command(subcommand)]
+    Search(SearchCommand),
+    Pull(PullArgs),
 }
 
 /// The values flags shared by every command that renders.

@@ -3,6 +3,11 @@
 pub mod completion;
 pub mod create;
 pub mod lint;
+pub mod output;
+pub mod package;
+pub mod pull;
+pub mod repo;
+pub mod search;
 pub mod show;
 pub mod template;
 pub mod version;

@@ -2,6 +2,8 @@
 
 mod chart_loading;
 mod cli;
+mod packaging;
 mod rendering;
+mod repositories;
 mod shipped_charts;
 mod values;

@@ -1,0 +1,179 @@
+//! Flags of the commands that make, index, find and fetch chart packages.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+/// Package a chart directory into a reproducible NAME-VERSION.tgz
+///
+/// The chart is linted first (any error stops packaging) and `.ketchignore` is
+/// honoured. Entries are sorted, owned by uid/gid 0, modes 0644/0755, stamped
+/// with `SOURCE_DATE_EPOCH` (or 0): the same chart always gives the same bytes.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Chart directories
+    #[arg(value_name = "CHART", required = true)]
+    pub charts: Vec<PathBuf>,
+    /// Directory to write the archive to
+    #[arg(
+        short = 'd',
+        long = "destination",
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub destination: PathBuf,
+    /// Set the chart's version in the archive (strict SemVer)
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Set the chart's appVersion in the archive
+    #[arg(long = "app-version", value_name = "VERSION")]
+    pub app_version: Option<String>,
+}
+
+/// Chart repositories: add, list, update, remove, index
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    Add(RepoAddArgs),
+    Update(RepoUpdateArgs),
+    List(RepoListArgs),
+    #[command(alias = "rm")]
+    Remove(RepoRemoveArgs),
+    Index(RepoIndexArgs),
+}
+
+/// Add a chart repository (its index is fetched and checked first)
+#[derive(Debug, Args)]
+pub struct RepoAddArgs {
+    /// Name to refer to the repository by (`NAME/chart`)
+    pub name: String,
+    /// URL of the repository (the directory holding index.yaml)
+    pub url: String,
+    /// Username for HTTP basic authentication
+    #[arg(long, requires = "password", conflicts_with = "token")]
+    pub username: Option<String>,
+    /// Password for HTTP basic authentication
+    #[arg(
+        long,
+        requires = "username",
+        env = "KETCH_REPO_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+    /// Bearer token
+    #[arg(long, env = "KETCH_REPO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Replace a repository of the same name with a different URL or credentials
+    #[arg(long = "force-update")]
+    pub force_update: bool,
+}
+
+/// Fetch the latest index of every repository, or of those named
+#[derive(Debug, Args)]
+pub struct RepoUpdateArgs {
+    /// Repositories to update (default: all)
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Json,
+    Yaml,
+}
+
+/// List the configured repositories
+#[derive(Debug, Args)]
+pub struct RepoListArgs {
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+/// Remove repositories and their cached indexes
+#[derive(Debug, Args)]
+pub struct RepoRemoveArgs {
+    #[arg(value_name = "NAME", required = true)]
+    pub names: Vec<String>,
+}
+
+/// Write index.yaml for the chart archives in a directory
+#[derive(Debug, Args)]
+pub struct RepoIndexArgs {
+    /// Directory holding the .tgz archives (and one level of subdirectories)
+    pub dir: PathBuf,
+    /// Base URL of the archives (default: relative URLs)
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Merge into this existing index: its entries stay unless a new archive has the same version
+    #[arg(long, value_name = "FILE")]
+    pub merge: Option<PathBuf>,
+}
+
+/// Search for charts
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    Repo(SearchRepoArgs),
+}
+
+/// Search the added repositories' indexes (run `ketch repo update` for fresh ones)
+///
+/// The keyword matches chart names (`repo/chart`), descriptions and keywords,
+/// case-insensitively. Only the newest stable version of each chart is shown
+/// unless --versions, --devel or --version say otherwise.
+#[derive(Debug, Args)]
+pub struct SearchRepoArgs {
+    /// Words to look for (all of them, as one phrase)
+    pub keyword: Vec<String>,
+    /// Show every version, not only the newest
+    #[arg(short = 'l', long)]
+    pub versions: bool,
+    /// Only versions matching this constraint (`^1.2`, `>=1.0.0-0 <2`)
+    #[arg(long, value_name = "CONSTRAINT")]
+    pub version: Option<String>,
+    /// Include prereleases (same as --version '>0.0.0-0')
+    #[arg(long)]
+    pub devel: bool,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+/// Download a chart: `repo/chart`, `https://.../chart.tgz` or `oci://registry/repo/chart`
+///
+/// The archive is checked (digest from the index, safe loading) before it is
+/// saved; nothing is left behind when a check fails.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// `repo/chart`, a URL of a .tgz, or `oci://...`
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Version constraint (default: the newest stable version)
+    #[arg(long, value_name = "CONSTRAINT")]
+    pub version: Option<String>,
+    /// Allow prereleases when no --version is given
+    #[arg(long)]
+    pub devel: bool,
+    /// Directory to save to
+    #[arg(
+        short = 'd',
+        long = "destination",
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub destination: PathBuf,
+    /// Extract the chart instead of saving the archive
+    #[arg(long)]
+    pub untar: bool,
+    /// Directory to extract into (relative to --destination)
+    #[arg(long, value_name = "DIR", default_value = ".", requires = "untar")]
+    pub untardir: PathBuf,
+    /// Require a digest to check: the index's, or the `sha256:HEX` given here
+    #[arg(
+        long = "verify-digest",
+        value_name = "sha256:HEX",
+        num_args = 0..=1,
+        default_missing_value = ""
+    )]
+    pub verify_digest: Option<String>,
+}

@@ -1,0 +1,326 @@
+//! `ketch pull`: fetch a chart archive from a repository (`repo/chart`, the
+//! version chosen from the cached index and the digest checked against it),
+//! a URL, or an OCI registry, and save or extract it.
+//!
+//! The bytes go to a temporary file in the destination directory and become
+//! `NAME-VERSION.tgz` only once the digest matches and the archive loads as a
+//! chart through the safe loader; anything refused leaves no file behind.
+
+mod extract;
+pub mod oci;
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use crate::atomic::AtomicFile;
+use crate::chart::{self, LoadError};
+use crate::repo::fetch::{self, MAX_ARCHIVE_SIZE};
+use crate::repo::{ChartVersion, Credentials, Fetcher, RepoError, RepoSettings};
+use crate::version::{Constraint, highest_match, parse_version};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error(
+        "{reference:?} is not a chart reference: expected REPO/CHART (an added repository), \
+         https://.../CHART-VERSION.tgz or oci://REGISTRY/PATH/CHART"
+    )]
+    BadReference { reference: String },
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Oci(#[from] oci::OciError),
+    #[error(
+        "chart {chart:?} not found in repository {repo:?}; `ketch search repo {chart}` lists what there is \
+         (or run `ketch repo update {repo}`)"
+    )]
+    ChartNotFound { repo: String, chart: String },
+    #[error(
+        "{reference}: no version matches {constraint:?} (newest: {available}); pass --version, or --devel for prereleases"
+    )]
+    NoMatchingVersion {
+        reference: String,
+        constraint: String,
+        available: String,
+    },
+    #[error("--version {value:?}: {reason}")]
+    BadConstraint { value: String, reason: String },
+    #[error(
+        "{url}: digest mismatch: expected sha256 {expected}, got {actual}; the archive was refused and not saved"
+    )]
+    Digest {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error(
+        "{url}: --verify-digest was given but there is no digest to check against; \
+         pass one: --verify-digest=sha256:HEX"
+    )]
+    NoDigest { url: String },
+    #[error("--verify-digest {0:?}: expected sha256:HEX (64 hex digits)")]
+    BadDigestFlag(String),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("{path}: already exists; remove it or pull into another --untardir")]
+    Exists { path: String },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
+}
+
+fn io_error(path: &Path, error: std::io::Error) -> PullError {
+    PullError::Io {
+        path: path.display().to_string(),
+        error,
+    }
+}
+
+/// What to pull and where.
+#[derive(Debug, Clone)]
+pub struct PullRequest {
+    /// `repo/chart`, an http(s) URL of an archive, or `oci://...`.
+    pub reference: String,
+    /// A version constraint (Helm syntax); `None`: the newest stable version.
+    pub version: Option<String>,
+    /// Allow prereleases when `version` is `None`.
+    pub devel: bool,
+    pub destination: PathBuf,
+    /// Extract into this directory (relative to `destination` unless absolute).
+    pub untar: Option<PathBuf>,
+    /// `Some("")`: a digest must be known (from the index); `Some("sha256:HEX")`: must match it.
+    pub verify_digest: Option<String>,
+    pub settings: Option<RepoSettings>,
+    /// How to reach OCI registries.
+    pub registry: oci::Options,
+}
+
+/// A pulled chart: the saved archive or the extracted directory.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    pub path: PathBuf,
+    pub name: String,
+    pub version: String,
+    /// sha256 of the archive (hex).
+    pub sha256: String,
+}
+
+enum Reference<'a> {
+    Repo { repo: &'a str, chart: &'a str },
+    Url(&'a str),
+    Oci(&'a str),
+}
+
+fn classify(reference: &str) -> Result<Reference<'_>, PullError> {
+    if reference.starts_with("oci://") {
+        return Ok(Reference::Oci(reference));
+    }
+    if reference.starts_with("https://") || reference.starts_with("http://") {
+        return Ok(Reference::Url(reference));
+    }
+    match reference.split_once('/') {
+        Some((repo, chart)) if !repo.is_empty() && !chart.is_empty() && !chart.contains('/') => {
+            Ok(Reference::Repo { repo, chart })
+        }
+        _ => Err(PullError::BadReference {
+            reference: reference.to_string(),
+        }),
+    }
+}
+
+/// Pulls as the module docs say.
+pub async fn pull(request: &PullRequest) -> Result<Pulled, PullError> {
+    let wanted = match request.verify_digest.as_deref() {
+        None | Some("") => None,
+        Some(flag) => Some(parse_digest_flag(flag)?),
+    };
+    std::fs::create_dir_all(&request.destination).map_err(|e| io_error(&request.destination, e))?;
+    let parent = match &request.untar {
+        Some(dir) => request.destination.join(dir),
+        None => request.destination.clone(),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| io_error(&parent, e))?;
+    let mut temp =
+        AtomicFile::create(&parent.join("pull.tgz")).map_err(|e| io_error(&parent, e))?;
+
+    let (origin, sha256, expected) = match classify(&request.reference)? {
+        Reference::Repo { repo, chart } => {
+            let (url, credentials, entry) = resolve(request, repo, chart)?;
+            let sha256 = Fetcher::new()?
+                .download(&url, &credentials, MAX_ARCHIVE_SIZE, &mut temp)
+                .await?;
+            let mut expected = entry.digest.clone().map(|d| normalise(&d));
+            if let Some(w) = wanted {
+                check(url.as_str(), &w, &sha256)?;
+                expected.get_or_insert(w);
+            }
+            (url.to_string(), sha256, expected)
+        }
+        Reference::Url(text) => {
+            let url = fetch::parse_url(text)?;
+            let credentials = credentials_for_url(request, &url);
+            let sha256 = Fetcher::new()?
+                .download(&url, &credentials, MAX_ARCHIVE_SIZE, &mut temp)
+                .await?;
+            (url.to_string(), sha256, wanted)
+        }
+        Reference::Oci(reference) => {
+            let (sha256, expected) = oci::pull(request, reference, wanted, &mut temp).await?;
+            (reference.to_string(), sha256, expected)
+        }
+    };
+    match expected {
+        Some(expected) => check(&origin, &expected, &sha256)?,
+        None if request.verify_digest.is_some() => return Err(PullError::NoDigest { url: origin }),
+        None => {}
+    }
+    temp.flush().map_err(|e| io_error(temp.temp_path(), e))?;
+
+    let open = || File::open(temp.temp_path()).map_err(|e| io_error(temp.temp_path(), e));
+    let loaded = chart::load_archive(BufReader::new(open()?), &origin)?;
+    let (name, version) = (
+        loaded.metadata.name.clone(),
+        loaded.metadata.version.clone(),
+    );
+    let path = match &request.untar {
+        Some(_) => {
+            let files = chart::read_archive(BufReader::new(open()?), &origin)?;
+            extract::extract(&files, &parent, &name)?
+        }
+        None => {
+            let path = parent.join(format!("{name}-{version}.tgz"));
+            temp.commit_to(&path).map_err(|e| io_error(&path, e))?;
+            path
+        }
+    };
+    Ok(Pulled {
+        path,
+        name,
+        version,
+        sha256,
+    })
+}
+
+/// The URL, credentials and index entry of `repo/chart` at the wanted version.
+fn resolve(
+    request: &PullRequest,
+    repo_name: &str,
+    chart: &str,
+) -> Result<(reqwest::Url, Credentials, ChartVersion), PullError> {
+    let settings = match &request.settings {
+        Some(s) => s.clone(),
+        None => RepoSettings::from_env()?,
+    };
+    let repo = settings
+        .repositories()?
+        .get(repo_name)
+        .cloned()
+        .ok_or_else(|| RepoError::NoSuchRepo {
+            name: repo_name.to_string(),
+        })?;
+    let index = settings.cache().load(repo_name)?;
+    let versions = index
+        .entries
+        .get(chart)
+        .ok_or_else(|| PullError::ChartNotFound {
+            repo: repo_name.to_string(),
+            chart: chart.to_string(),
+        })?;
+    let constraint_text = match (&request.version, request.devel) {
+        (Some(v), _) => v.as_str(),
+        (None, true) => ">=0.0.0-0",
+        (None, false) => "*",
+    };
+    let constraint = Constraint::parse(constraint_text).map_err(|e| PullError::BadConstraint {
+        value: constraint_text.to_string(),
+        reason: e.to_string(),
+    })?;
+    let parsed: Vec<_> = versions
+        .iter()
+        .filter_map(|v| Some((parse_version(&v.version).ok()?, v)))
+        .collect();
+    let best = highest_match(&constraint, parsed.iter().map(|(v, _)| v));
+    let Some(entry) = best.and_then(|b| parsed.iter().find(|(v, _)| v == b).map(|(_, e)| *e))
+    else {
+        return Err(PullError::NoMatchingVersion {
+            reference: format!("{repo_name}/{chart}"),
+            constraint: constraint_text.to_string(),
+            available: versions
+                .iter()
+                .take(5)
+                .map(|v| v.version.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    };
+    let Some(first) = entry.urls.first() else {
+        return Err(RepoError::BadUrl {
+            url: format!("{repo_name}/{chart} {}", entry.version),
+            reason: "the index lists no URL for this version".into(),
+        }
+        .into());
+    };
+    let url = fetch::chart_url(&repo.url, first)?;
+    // Credentials go only to the repository's own host, as Helm does.
+    let repo_url = fetch::parse_url(&repo.url)?;
+    let credentials = if same_origin(&url, &repo_url) {
+        repo.credentials()
+    } else {
+        Credentials::None
+    };
+    Ok((url, credentials, entry.clone()))
+}
+
+/// For a bare URL, the credentials of the added repository it lies under, if any.
+fn credentials_for_url(request: &PullRequest, url: &reqwest::Url) -> Credentials {
+    let settings = match &request.settings {
+        Some(s) => Some(s.clone()),
+        None => RepoSettings::from_env().ok(),
+    };
+    let Some(file) = settings.and_then(|s| s.repositories().ok()) else {
+        return Credentials::None;
+    };
+    file.repositories
+        .iter()
+        .find(|r| {
+            fetch::parse_url(&r.url).is_ok_and(|base| {
+                same_origin(url, &base) && url.path().starts_with(base.path().trim_end_matches('/'))
+            })
+        })
+        .map(|r| r.credentials())
+        .unwrap_or_default()
+}
+
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// `sha256:HEX` or `HEX` → lower-case hex.
+fn normalise(digest: &str) -> String {
+    digest
+        .strip_prefix("sha256:")
+        .unwrap_or(digest)
+        .to_ascii_lowercase()
+}
+
+fn parse_digest_flag(flag: &str) -> Result<String, PullError> {
+    let hex = normalise(flag);
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(hex)
+    } else {
+        Err(PullError::BadDigestFlag(flag.to_string()))
+    }
+}
+
+fn check(origin: &str, expected: &str, actual: &str) -> Result<(), PullError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(PullError::Digest {
+            url: origin.to_string(),
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        })
+    }
+}

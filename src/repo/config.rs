@@ -1,0 +1,149 @@
+//! The list of added repositories, `repositories.yaml` in ketch's config
+//! directory (Helm's file of the same name, plus `token`). It may hold
+//! credentials, so it is always written with mode 0600.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::RepoError;
+use crate::atomic::AtomicFile;
+
+pub const REPOSITORIES_FILE: &str = "repositories.yaml";
+
+/// One added repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repository {
+    pub name: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl Repository {
+    pub fn credentials(&self) -> Credentials {
+        match (&self.username, &self.password, &self.token) {
+            (_, _, Some(token)) => Credentials::Bearer(token.clone()),
+            (Some(user), password, None) => Credentials::Basic {
+                username: user.clone(),
+                password: password.clone().unwrap_or_default(),
+            },
+            _ => Credentials::None,
+        }
+    }
+}
+
+/// How requests to a repository authenticate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Credentials {
+    #[default]
+    None,
+    Basic {
+        username: String,
+        password: String,
+    },
+    Bearer(String),
+}
+
+/// The repositories file: where it lives and what it holds.
+#[derive(Debug, Clone)]
+pub struct RepositoryFile {
+    pub path: PathBuf,
+    pub repositories: Vec<Repository>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct FileFormat {
+    #[serde(default, rename = "apiVersion")]
+    api_version: Option<String>,
+    #[serde(default)]
+    generated: Option<String>,
+    #[serde(default)]
+    repositories: Vec<Repository>,
+}
+
+impl RepositoryFile {
+    /// Reads the file in `config_dir`; a missing file is an empty list.
+    pub fn load(config_dir: &Path) -> Result<Self, RepoError> {
+        let path = config_dir.join(REPOSITORIES_FILE);
+        let shown = path.display().to_string();
+        let repositories = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                crate::yaml::parse::<Option<FileFormat>>(&text, &shown)?
+                    .unwrap_or_default()
+                    .repositories
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(error) => return Err(RepoError::Io { path: shown, error }),
+        };
+        Ok(Self { path, repositories })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Repository> {
+        self.repositories.iter().find(|r| r.name == name)
+    }
+
+    /// Adds `repo`, or replaces the one of the same name.
+    pub fn upsert(&mut self, repo: Repository) {
+        match self.repositories.iter_mut().find(|r| r.name == repo.name) {
+            Some(existing) => *existing = repo,
+            None => self.repositories.push(repo),
+        }
+    }
+
+    /// Removes the repository `name`; false when there is none.
+    pub fn remove(&mut self, name: &str) -> bool {
+        let before = self.repositories.len();
+        self.repositories.retain(|r| r.name != name);
+        self.repositories.len() != before
+    }
+
+    /// Writes the file atomically, mode 0600, creating the directory (0700).
+    pub fn save(&self) -> Result<(), RepoError> {
+        let io = |path: &Path, error| RepoError::Io {
+            path: path.display().to_string(),
+            error,
+        };
+        if let Some(dir) = self.path.parent() {
+            create_private_dir(dir).map_err(|e| io(dir, e))?;
+        }
+        let text = crate::yaml::to_string(&FileFormat {
+            api_version: Some(String::new()),
+            generated: Some(crate::timestamp::rfc3339_nanos(std::time::SystemTime::now())),
+            repositories: self.repositories.clone(),
+        })?;
+        let mut file =
+            AtomicFile::create_with_mode(&self.path, 0o600).map_err(|e| io(&self.path, e))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.commit())
+            .map_err(|e| io(&self.path, e))
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Repository names become file names in the cache and the first part of
+/// `name/chart`: letters, digits, `.`, `_`, `-`, not starting with `.`.
+pub fn check_name(name: &str) -> Result<(), RepoError> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(RepoError::BadName(name.to_string()))
+    }
+}

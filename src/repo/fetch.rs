@@ -1,0 +1,206 @@
+//! HTTP(S) for chart repositories: fetching `index.yaml` and downloading
+//! archives, with credentials, size caps and errors that name the URL and
+//! say what to do (401: credentials; 404: wrong URL; 5xx: the server).
+
+use std::io::Write;
+use std::time::Duration;
+
+use reqwest::{StatusCode, Url};
+use sha2::{Digest, Sha256};
+
+use super::RepoError;
+use super::config::{Credentials, Repository};
+use super::index::{IndexFile, MAX_INDEX_SIZE};
+
+/// The largest chart archive downloaded (compressed); the loader caps what it unpacks.
+pub const MAX_ARCHIVE_SIZE: u64 = 100 * 1024 * 1024;
+
+/// An index as fetched: the YAML as sent, the parsed index and warnings about skipped entries.
+#[derive(Debug)]
+pub struct FetchedIndex {
+    pub yaml: Vec<u8>,
+    pub index: IndexFile,
+    pub warnings: Vec<String>,
+}
+
+/// One HTTP client for a command's requests.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+}
+
+impl Fetcher {
+    pub fn new() -> Result<Self, RepoError> {
+        // The binary installs the provider; library users (tests) may not have.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("ketch/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| RepoError::Client(chain(&e)))?;
+        Ok(Self { client })
+    }
+
+    /// Fetches and checks `repo`'s index (`URL/index.yaml`).
+    pub async fn index(&self, repo: &Repository) -> Result<FetchedIndex, RepoError> {
+        self.index_with_limit(repo, MAX_INDEX_SIZE).await
+    }
+
+    /// [`Fetcher::index`] with a size cap of `limit` bytes.
+    pub async fn index_with_limit(
+        &self,
+        repo: &Repository,
+        limit: u64,
+    ) -> Result<FetchedIndex, RepoError> {
+        let url = index_url(&repo.url)?;
+        let mut yaml = Vec::new();
+        self.download(&url, &repo.credentials(), limit, &mut yaml)
+            .await?;
+        let origin = url.to_string();
+        let (text, origin) = (yaml, origin);
+        tokio::task::spawn_blocking(move || {
+            let parsed = std::str::from_utf8(&text)
+                .map_err(|_| super::index::IndexError::Syntax {
+                    origin: origin.clone(),
+                    message: "not valid UTF-8 (is this a chart repository index?)".into(),
+                })
+                .and_then(|t| IndexFile::parse(t, &origin));
+            parsed
+                .map(|(index, warnings)| FetchedIndex {
+                    yaml: text,
+                    index,
+                    warnings,
+                })
+                .map_err(RepoError::from)
+        })
+        .await
+        .map_err(|e| RepoError::Client(e.to_string()))?
+    }
+
+    /// Streams `url` into `out`, failing past `limit` bytes; returns the
+    /// lower-case hex sha256 of what was written.
+    pub async fn download(
+        &self,
+        url: &Url,
+        credentials: &Credentials,
+        limit: u64,
+        out: &mut dyn Write,
+    ) -> Result<String, RepoError> {
+        let shown = url.to_string();
+        let mut request = self.client.get(url.clone());
+        request = match credentials {
+            Credentials::None => request,
+            Credentials::Basic { username, password } => {
+                request.basic_auth(username, Some(password))
+            }
+            Credentials::Bearer(token) => request.bearer_auth(token),
+        };
+        let mut response = request.send().await.map_err(|e| RepoError::Unreachable {
+            url: shown.clone(),
+            message: chain(&e),
+        })?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(RepoError::Status {
+                url: shown,
+                status: status.as_u16(),
+                reason: status.canonical_reason().unwrap_or("").to_string(),
+                hint: hint(status, credentials),
+            });
+        }
+        let too_large = || RepoError::TooLarge {
+            url: shown.clone(),
+            limit_mib: limit >> 20,
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut hasher = Sha256::new();
+        let mut total: u64 = 0;
+        loop {
+            let chunk = response.chunk().await.map_err(|e| RepoError::Unreachable {
+                url: shown.clone(),
+                message: format!("the download broke off: {}", chain(&e)),
+            })?;
+            let Some(chunk) = chunk else { break };
+            total += chunk.len() as u64;
+            if total > limit {
+                return Err(too_large());
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk).map_err(|error| RepoError::Io {
+                path: shown.clone(),
+                error,
+            })?;
+        }
+        Ok(crate::package::hex(&hasher.finalize()))
+    }
+}
+
+/// `URL/index.yaml`, keeping any query string, as Helm builds it.
+pub fn index_url(repo_url: &str) -> Result<Url, RepoError> {
+    let mut url = parse_url(repo_url)?;
+    let path = format!("{}/index.yaml", url.path().trim_end_matches('/'));
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// A chart URL from an index, resolved against the repository's URL when relative.
+pub fn chart_url(repo_url: &str, chart_url: &str) -> Result<Url, RepoError> {
+    if let Ok(url) = Url::parse(chart_url) {
+        return Ok(url);
+    }
+    let mut base = parse_url(repo_url)?;
+    // The repository URL is a directory: resolve against `URL/`.
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    base.join(chart_url).map_err(|e| RepoError::BadUrl {
+        url: chart_url.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// An http(s) URL, or an error that says what a repository URL looks like.
+pub fn parse_url(text: &str) -> Result<Url, RepoError> {
+    let bad = |reason: String| RepoError::BadUrl {
+        url: text.to_string(),
+        reason,
+    };
+    let url = Url::parse(text).map_err(|e| bad(format!("{e}; expected http(s)://host/path")))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        "oci" => Err(bad(
+            "OCI registries are not added as repositories; use oci:// references directly (`ketch pull oci://...`)".into(),
+        )),
+        other => Err(bad(format!("unsupported scheme {other:?}; expected http or https"))),
+    }
+}
+
+fn hint(status: StatusCode, credentials: &Credentials) -> String {
+    match status.as_u16() {
+        401 | 403 if *credentials == Credentials::None => {
+            "; the server wants credentials: add the repository with --username and --password, or --token".into()
+        }
+        401 | 403 => "; the server refused the credentials: add the repository again with the right ones and --force-update".into(),
+        404 => "; nothing there: check the URL (a repository URL is the directory holding index.yaml), or run `ketch repo update`".into(),
+        500..=599 => "; the server failed: try again later or tell its operator".into(),
+        _ => String::new(),
+    }
+}
+
+/// An error and its causes on one line (`connection refused` is in the cause).
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}

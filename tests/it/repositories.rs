@@ -1,0 +1,859 @@
+//! Repositories over real HTTP: `repo index`, `repo add/update/list/remove`,
+//! `search repo` and `pull`, against a small HTTP server started on
+//! 127.0.0.1 by each test and serving fixture files (and failures).
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use ketch::repo::{ChartVersion, IndexFile};
+use sha2::{Digest, Sha256};
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+// --- a tiny HTTP server ----------------------------------------------------------------------------
+
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+#[derive(Clone, Default)]
+struct Routes {
+    replies: HashMap<String, Reply>,
+    /// The `Authorization` header every request must carry.
+    auth: Option<String>,
+}
+
+struct Server {
+    url: String,
+    routes: Arc<Mutex<Routes>>,
+}
+
+impl Server {
+    fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let routes = Arc::new(Mutex::new(Routes::default()));
+        let shared = Arc::clone(&routes);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let routes = Arc::clone(&shared);
+                std::thread::spawn(move || respond(stream, &routes));
+            }
+        });
+        Server { url, routes }
+    }
+
+    fn serve(&self, path: &str, status: u16, body: impl Into<Vec<u8>>) {
+        self.routes.lock().unwrap().replies.insert(
+            path.to_string(),
+            Reply {
+                status,
+                body: body.into(),
+            },
+        );
+    }
+
+    fn serve_file(&self, path: &str, file: &Path) {
+        self.serve(path, 200, fs::read(file).unwrap());
+    }
+
+    fn require_basic_auth(&self, user: &str, password: &str) {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.routes.lock().unwrap().auth = Some(format!("Basic {token}"));
+    }
+}
+
+fn respond(stream: TcpStream, routes: &Mutex<Routes>) {
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+    let mut auth = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("authorization")
+        {
+            auth = Some(value.trim().to_string());
+        }
+    }
+    let routes = routes.lock().unwrap().clone();
+    let reply = if routes.auth.is_some() && routes.auth != auth {
+        Reply {
+            status: 401,
+            body: b"unauthorized".to_vec(),
+        }
+    } else {
+        routes.replies.get(&path).cloned().unwrap_or(Reply {
+            status: 404,
+            body: b"not found".to_vec(),
+        })
+    };
+    let mut stream = reader.into_inner();
+    let head = format!(
+        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n",
+        reply.status,
+        reply.body.len(),
+        if reply.status == 401 {
+            "WWW-Authenticate: Basic realm=\"charts\"\r\n"
+        } else {
+            ""
+        }
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&reply.body);
+}
+
+// --- running ketch with its own config and cache ---------------------------------------------------
+
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn ketch(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_ketch"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("KETCH_CONFIG_HOME", self.config())
+            .env("KETCH_CACHE_HOME", self.cache())
+            .env("SOURCE_DATE_EPOCH", "0")
+            .env_remove("KETCH_REPO_PASSWORD")
+            .env_remove("KETCH_REPO_TOKEN")
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY")
+            .output()
+            .expect("run ketch")
+    }
+
+    /// Runs ketch and returns stdout, failing the test with stderr if it fails.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.ketch(args);
+        assert!(
+            out.status.success(),
+            "ketch {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs ketch, expects exit code 1 and returns stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.ketch(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "ketch {args:?} should fail:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// Packages the demo fixture at `version` into `dir` (relative to the home).
+    fn package_demo(&self, dir: &str, version: &str) -> PathBuf {
+        let dest = self.path(dir);
+        let chart = format!("{REPO}/fixtures/repo/charts/demo");
+        self.ok(&[
+            "package",
+            &chart,
+            "-d",
+            dest.to_str().unwrap(),
+            "--version",
+            version,
+        ]);
+        dest.join(format!("demo-{version}.tgz"))
+    }
+}
+
+fn sha256(path: &Path) -> String {
+    format!("{:x}", Sha256::digest(fs::read(path).unwrap()))
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    names
+}
+
+/// An archive whose one entry climbs out of the chart directory.
+fn hostile_archive() -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    let data = b"apiVersion: v2\nname: evil\nversion: 1.0.0\n";
+    let mut header = tar::Header::new_gnu();
+    let name = b"evil/../../../tmp/evil-Chart.yaml";
+    header.as_old_mut().name[..name.len()].copy_from_slice(name);
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    builder.append(&header, &data[..]).unwrap();
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+fn entry(name: &str, version: &str, url: &str, digest: &str) -> ChartVersion {
+    ChartVersion {
+        api_version: Some("v2".into()),
+        name: name.into(),
+        version: version.into(),
+        urls: vec![url.into()],
+        digest: Some(digest.into()),
+        description: Some(format!("{name} chart")),
+        ..Default::default()
+    }
+}
+
+fn index_yaml(entries: Vec<ChartVersion>) -> String {
+    let mut index = IndexFile::new();
+    for e in entries {
+        index.add(e);
+    }
+    index.sort_entries();
+    index.to_yaml().unwrap()
+}
+
+// --- repo index ------------------------------------------------------------------------------------
+
+#[test]
+fn repo_index_lists_archives_newest_first_with_digests() {
+    let home = Home::new();
+    let v100 = home.package_demo("charts", "1.0.0");
+    let v123 = home.package_demo("charts", "1.2.3");
+    let rc = home.package_demo("charts/older", "2.0.0-rc.1");
+    let dir = home.path("charts");
+    home.ok(&[
+        "repo",
+        "index",
+        dir.to_str().unwrap(),
+        "--url",
+        "https://example.com/charts/",
+    ]);
+
+    let text = fs::read_to_string(dir.join("index.yaml")).unwrap();
+    assert!(text.starts_with("apiVersion: v1\nentries:\n"), "{text}");
+    let (index, warnings) = IndexFile::load(&dir.join("index.yaml")).unwrap();
+    assert!(warnings.is_empty());
+    let demo = &index.entries["demo"];
+    let versions: Vec<&str> = demo.iter().map(|v| v.version.as_str()).collect();
+    assert_eq!(versions, ["2.0.0-rc.1", "1.2.3", "1.0.0"]);
+    assert_eq!(
+        demo[0].urls,
+        ["https://example.com/charts/older/demo-2.0.0-rc.1.tgz"]
+    );
+    assert_eq!(demo[1].urls, ["https://example.com/charts/demo-1.2.3.tgz"]);
+    for (v, path) in demo.iter().zip([&rc, &v123, &v100]) {
+        assert_eq!(v.digest.as_deref(), Some(sha256(path).as_str()));
+        assert_eq!(v.created.as_deref(), Some("1970-01-01T00:00:00.000000000Z"));
+    }
+    assert_eq!(demo[1].app_version.as_deref(), Some("4.5"));
+    assert_eq!(demo[1].keywords, ["demo", "testing"]);
+    assert_eq!(
+        index.generated.as_deref(),
+        Some("1970-01-01T00:00:00.000000000Z")
+    );
+    assert_eq!(
+        files_in(&dir),
+        ["demo-1.0.0.tgz", "demo-1.2.3.tgz", "index.yaml", "older"]
+    );
+}
+
+#[test]
+fn repo_index_merge_keeps_old_entries_and_prefers_new_ones() {
+    let home = Home::new();
+    home.package_demo("charts", "1.2.3");
+    let old = home.path("old-index.yaml");
+    fs::write(
+        &old,
+        index_yaml(vec![
+            entry("demo", "1.2.3", "https://old/demo-1.2.3.tgz", "aa"),
+            entry("demo", "0.1.0", "https://old/demo-0.1.0.tgz", "bb"),
+            entry("other", "3.0.0", "https://old/other-3.0.0.tgz", "cc"),
+        ]),
+    )
+    .unwrap();
+    let dir = home.path("charts");
+    home.ok(&[
+        "repo",
+        "index",
+        dir.to_str().unwrap(),
+        "--merge",
+        old.to_str().unwrap(),
+    ]);
+    let (index, _) = IndexFile::load(&dir.join("index.yaml")).unwrap();
+    let demo: Vec<(&str, &str)> = index.entries["demo"]
+        .iter()
+        .map(|v| (v.version.as_str(), v.urls[0].as_str()))
+        .collect();
+    assert_eq!(
+        demo,
+        [
+            ("1.2.3", "demo-1.2.3.tgz"),
+            ("0.1.0", "https://old/demo-0.1.0.tgz")
+        ]
+    );
+    assert_eq!(index.entries["other"][0].version, "3.0.0");
+
+    // A missing merge file is fine (it is what is being created); a broken one is not.
+    home.ok(&[
+        "repo",
+        "index",
+        dir.to_str().unwrap(),
+        "--merge",
+        "nowhere.yaml",
+    ]);
+    fs::write(&old, "apiVersion: v1\nentries:\n  demo: {name: demo}\n").unwrap();
+    let err = home.fails(&[
+        "repo",
+        "index",
+        dir.to_str().unwrap(),
+        "--merge",
+        old.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("old-index.yaml: field entries.demo: expected a list, found a mapping"),
+        "{err}"
+    );
+}
+
+#[test]
+fn repo_index_refuses_hostile_archives() {
+    let home = Home::new();
+    let dir = home.path("charts");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("evil-1.0.0.tgz"), hostile_archive()).unwrap();
+    let err = home.fails(&["repo", "index", dir.to_str().unwrap()]);
+    assert!(
+        err.contains("evil-1.0.0.tgz: entry evil/../../../tmp/evil-Chart.yaml escapes"),
+        "{err}"
+    );
+    assert!(!dir.join("index.yaml").exists());
+}
+
+// --- add, update, list, remove, search, pull -------------------------------------------------------
+
+/// A server with demo 1.0.0, 1.2.3 and 2.0.0-rc.1 under /charts, behind basic auth.
+fn demo_repository(home: &Home) -> Server {
+    let server = Server::start();
+    for version in ["1.0.0", "1.2.3", "2.0.0-rc.1"] {
+        let archive = home.package_demo("published", version);
+        server.serve_file(&format!("/charts/demo-{version}.tgz"), &archive);
+    }
+    let published = home.path("published");
+    let url = format!("{}/charts", server.url);
+    home.ok(&["repo", "index", published.to_str().unwrap(), "--url", &url]);
+    server.serve_file("/charts/index.yaml", &published.join("index.yaml"));
+    server.require_basic_auth("ada", "s3cret");
+    server
+}
+
+#[test]
+fn add_search_pull_and_remove_with_credentials() {
+    let home = Home::new();
+    let server = demo_repository(&home);
+    let url = format!("{}/charts", server.url);
+
+    let err = home.fails(&["repo", "add", "demo", &url]);
+    assert!(
+        err.contains(&format!("{url}/index.yaml: HTTP 401")),
+        "{err}"
+    );
+    assert!(err.contains("--username and --password"), "{err}");
+    assert!(
+        !home.config().join("repositories.yaml").exists(),
+        "nothing added"
+    );
+
+    let out = home.ok(&[
+        "repo",
+        "add",
+        "demo",
+        &url,
+        "--username",
+        "ada",
+        "--password",
+        "s3cret",
+    ]);
+    assert!(out.contains("\"demo\" has been added"), "{out}");
+    let config = home.config().join("repositories.yaml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&config).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "credentials are stored private");
+    }
+    assert_eq!(
+        files_in(&home.cache().join("repository")),
+        ["demo-index.json", "demo-index.yaml"]
+    );
+    let out = home.ok(&[
+        "repo",
+        "add",
+        "demo",
+        &url,
+        "--username",
+        "ada",
+        "--password",
+        "s3cret",
+    ]);
+    assert!(
+        out.contains("already exists with the same configuration"),
+        "{out}"
+    );
+    let err = home.fails(&["repo", "add", "demo", "http://127.0.0.1:9/other"]);
+    assert!(err.contains("--force-update"), "{err}");
+
+    let list = home.ok(&["repo", "list", "-o", "json"]);
+    assert_eq!(list.trim(), format!(r#"[{{"name":"demo","url":"{url}"}}]"#));
+    let table = home.ok(&["repo", "list"]);
+    assert!(
+        table.starts_with("NAME\tURL\n") || table.starts_with("NAME"),
+        "{table}"
+    );
+    assert!(!table.contains("s3cret"));
+
+    let out = home.ok(&["search", "repo", "demo"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("NAME")
+            && lines[0].contains("CHART VERSION\tAPP VERSION\tDESCRIPTION"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("demo/demo") && lines[1].contains("1.2.3"),
+        "{out}"
+    );
+    let json = home.ok(&["search", "repo", "demo", "--devel", "-o", "json"]);
+    assert_eq!(
+        json.trim(),
+        r#"[{"name":"demo/demo","version":"2.0.0-rc.1","app_version":"4.5","description":"A demo chart for packaging and repository tests"}]"#
+    );
+
+    let out = home.ok(&["pull", "demo/demo", "-d", "downloads"]);
+    let saved = home.path("downloads/demo-1.2.3.tgz");
+    assert!(
+        out.contains(&format!("Digest: sha256:{}", sha256(&saved))),
+        "{out}"
+    );
+    assert_eq!(
+        fs::read(&saved).unwrap(),
+        fs::read(home.path("published/demo-1.2.3.tgz")).unwrap()
+    );
+    home.ok(&[
+        "pull",
+        "demo/demo",
+        "--version",
+        "~1.0",
+        "-d",
+        "downloads",
+        "--verify-digest",
+    ]);
+    assert_eq!(
+        files_in(&home.path("downloads")),
+        ["demo-1.0.0.tgz", "demo-1.2.3.tgz"]
+    );
+    home.ok(&[
+        "pull",
+        "demo/demo",
+        "--devel",
+        "--untar",
+        "--untardir",
+        "src",
+        "-d",
+        "downloads",
+    ]);
+    let chart_yaml = fs::read_to_string(home.path("downloads/src/demo/Chart.yaml")).unwrap();
+    assert!(chart_yaml.contains("version: 2.0.0-rc.1"), "{chart_yaml}");
+    assert_eq!(
+        files_in(&home.path("downloads/src")),
+        ["demo"],
+        "no archive or temp files"
+    );
+    let err = home.fails(&[
+        "pull",
+        "demo/demo",
+        "--devel",
+        "--untar",
+        "--untardir",
+        "src",
+        "-d",
+        "downloads",
+    ]);
+    assert!(err.contains("already exists"), "{err}");
+
+    let err = home.fails(&["pull", "demo/nope"]);
+    assert!(
+        err.contains("chart \"nope\" not found in repository \"demo\""),
+        "{err}"
+    );
+    let err = home.fails(&["pull", "demo/demo", "--version", ">=5"]);
+    assert!(err.contains("no version matches \">=5\""), "{err}");
+
+    home.ok(&["repo", "remove", "demo"]);
+    assert!(files_in(&home.cache().join("repository")).is_empty());
+    let err = home.fails(&["repo", "list"]);
+    assert!(err.contains("no repositories added"), "{err}");
+    let err = home.fails(&["pull", "demo/demo"]);
+    assert!(err.contains("no repository named \"demo\""), "{err}");
+}
+
+#[test]
+fn pull_refuses_wrong_digests_hostile_archives_and_server_errors_leaving_nothing() {
+    let home = Home::new();
+    let server = Server::start();
+    let good = home.package_demo("published", "1.2.3");
+    server.serve_file("/good-1.0.0.tgz", &good);
+    let evil = hostile_archive();
+    let evil_digest = format!("{:x}", Sha256::digest(&evil));
+    server.serve("/evil-1.0.0.tgz", 200, evil);
+    server.serve("/broken-1.0.0.tgz", 500, "boom");
+    server.serve(
+        "/index.yaml",
+        200,
+        index_yaml(vec![
+            entry("good", "1.0.0", "good-1.0.0.tgz", &"0".repeat(64)),
+            entry("evil", "1.0.0", "evil-1.0.0.tgz", &evil_digest),
+            entry("missing", "1.0.0", "missing-1.0.0.tgz", "aa"),
+            entry("broken", "1.0.0", "broken-1.0.0.tgz", "aa"),
+        ]),
+    );
+    home.ok(&["repo", "add", "r", &server.url]);
+
+    let err = home.fails(&["pull", "r/good", "-d", "out"]);
+    assert!(
+        err.contains(&format!("{}/good-1.0.0.tgz: digest mismatch", server.url)),
+        "{err}"
+    );
+    let err = home.fails(&["pull", "r/evil", "-d", "out"]);
+    assert!(
+        err.contains("escapes the chart directory; refusing to extract"),
+        "{err}"
+    );
+    let err = home.fails(&["pull", "r/evil", "-d", "out", "--untar"]);
+    assert!(err.contains("escapes the chart directory"), "{err}");
+    let err = home.fails(&["pull", "r/missing", "-d", "out"]);
+    assert!(
+        err.contains(&format!("{}/missing-1.0.0.tgz: HTTP 404", server.url)),
+        "{err}"
+    );
+    let err = home.fails(&["pull", "r/broken", "-d", "out"]);
+    assert!(
+        err.contains("HTTP 500") && err.contains("the server failed"),
+        "{err}"
+    );
+
+    // Direct URLs: the archive checks apply, and a digest can be required.
+    let url = format!("{}/evil-1.0.0.tgz", server.url);
+    let err = home.fails(&["pull", &url, "-d", "out"]);
+    assert!(err.contains("refusing to extract"), "{err}");
+    let url = format!("{}/good-1.0.0.tgz", server.url);
+    let wrong = format!("--verify-digest=sha256:{}", "1".repeat(64));
+    let err = home.fails(&["pull", &url, "-d", "out", &wrong]);
+    assert!(err.contains("digest mismatch"), "{err}");
+    let err = home.fails(&["pull", &url, "-d", "out", "--verify-digest"]);
+    assert!(err.contains("no digest to check against"), "{err}");
+    assert!(
+        files_in(&home.path("out")).is_empty(),
+        "left: {:?}",
+        files_in(&home.path("out"))
+    );
+
+    let right = format!("--verify-digest=sha256:{}", sha256(&good));
+    home.ok(&["pull", &url, "-d", "out", &right]);
+    assert_eq!(files_in(&home.path("out")), ["demo-1.2.3.tgz"]);
+    let err = home.fails(&["pull", "oci-less/too/deep"]);
+    assert!(err.contains("not a chart reference"), "{err}");
+}
+
+#[test]
+fn repo_add_errors_name_the_url_and_add_nothing() {
+    let home = Home::new();
+    let server = Server::start();
+    server.serve("/broken/index.yaml", 500, "boom");
+    server.serve(
+        "/wrong-type/index.yaml",
+        200,
+        "apiVersion: v1\nentries:\n  demo:\n  - name: demo\n    version: 1.0.0\n    urls: demo-1.0.0.tgz\n",
+    );
+    let mut bomb =
+        String::from("apiVersion: v1\nentries: {}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    server.serve("/bomb/index.yaml", 200, bomb);
+    server.serve("/html/index.yaml", 200, "<html><body>Welcome</body></html>");
+
+    let cases = [
+        ("/nothing-here", "/nothing-here/index.yaml: HTTP 404"),
+        ("/broken", "/broken/index.yaml: HTTP 500"),
+        (
+            "/wrong-type",
+            "/wrong-type/index.yaml: field entries.demo[0].urls: expected a list, found a string",
+        ),
+        ("/bomb", "/bomb/index.yaml: "),
+        ("/html", "/html/index.yaml: "),
+    ];
+    for (path, want) in cases {
+        let err = home.fails(&["repo", "add", "x", &format!("{}{path}", server.url)]);
+        assert!(err.contains(want), "{path}: {err}");
+    }
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let err = home.fails(&["repo", "add", "x", &format!("http://{closed}/charts")]);
+    assert!(
+        err.contains(&format!(
+            "http://{closed}/charts/index.yaml: cannot connect"
+        )),
+        "{err}"
+    );
+    let err = home.fails(&["repo", "add", "../x", &server.url]);
+    assert!(
+        err.contains("repository name \"../x\" is not allowed"),
+        "{err}"
+    );
+    let err = home.fails(&["repo", "add", "x", "ftp://example.com/charts"]);
+    assert!(err.contains("unsupported scheme"), "{err}");
+
+    assert!(!home.config().join("repositories.yaml").exists());
+    assert!(files_in(&home.cache().join("repository")).is_empty());
+}
+
+#[test]
+fn a_failed_update_keeps_the_cached_index() {
+    let home = Home::new();
+    let server = Server::start();
+    server.serve(
+        "/index.yaml",
+        200,
+        index_yaml(vec![entry("a", "1.0.0", "a.tgz", "aa")]),
+    );
+    let other = Server::start();
+    other.serve(
+        "/index.yaml",
+        200,
+        index_yaml(vec![entry("b", "1.0.0", "b.tgz", "bb")]),
+    );
+    home.ok(&["repo", "add", "one", &server.url]);
+    home.ok(&["repo", "add", "two", &other.url]);
+    let cache = home.cache().join("repository");
+    let before = fs::read(cache.join("one-index.json")).unwrap();
+
+    server.serve("/index.yaml", 500, "down for maintenance");
+    other.serve(
+        "/index.yaml",
+        200,
+        index_yaml(vec![
+            entry("b", "1.0.0", "b.tgz", "bb"),
+            entry("b", "1.1.0", "b.tgz", "cc"),
+        ]),
+    );
+    let out = home.ketch(&["repo", "update"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Unable to get an update from the \"one\" chart repository"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("failed to update the following repositories: [one]"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Successfully got an update from the \"two\"")
+    );
+    assert_eq!(
+        fs::read(cache.join("one-index.json")).unwrap(),
+        before,
+        "old cache intact"
+    );
+    assert_eq!(
+        files_in(&cache),
+        [
+            "one-index.json",
+            "one-index.yaml",
+            "two-index.json",
+            "two-index.yaml"
+        ],
+        "no temporary files"
+    );
+    let out = home.ok(&["search", "repo", "b", "--versions", "-o", "json"]);
+    assert!(out.contains("\"version\":\"1.1.0\""), "{out}");
+
+    server.serve(
+        "/index.yaml",
+        200,
+        index_yaml(vec![entry("a", "2.0.0", "a.tgz", "aa")]),
+    );
+    home.ok(&["repo", "update", "one"]);
+    let out = home.ok(&["search", "repo", "one/"]);
+    assert!(out.contains("2.0.0"), "{out}");
+    let err = home.fails(&["repo", "update", "three"]);
+    assert!(err.contains("no repository named \"three\""), "{err}");
+}
+
+#[test]
+fn search_follows_helm_semantics() {
+    let home = Home::new();
+    let server = Server::start();
+    server.serve_file(
+        "/index.yaml",
+        Path::new(&format!("{REPO}/fixtures/repo/index/search.yaml")),
+    );
+    home.ok(&["repo", "add", "ml", &server.url]);
+    let rows = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["search", "repo"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["-o", "json"]);
+        let out = home.ok(&full);
+        let hits: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+        hits.iter()
+            .map(|h| {
+                format!(
+                    "{} {}",
+                    h["name"].as_str().unwrap(),
+                    h["version"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows(&[]),
+        [
+            "ml/model-server 1.1.0",
+            "ml/redis 0.9.0",
+            "ml/trainer 0.3.0"
+        ]
+    );
+    // Name matches first, then description, then keywords.
+    assert_eq!(
+        rows(&["model"]),
+        [
+            "ml/model-server 1.1.0",
+            "ml/redis 0.9.0",
+            "ml/trainer 0.3.0"
+        ]
+    );
+    assert_eq!(rows(&["GPUs"]), ["ml/trainer 0.3.0"]);
+    assert_eq!(rows(&["inference"]), ["ml/model-server 1.1.0"]);
+    assert_eq!(
+        rows(&["model-server", "--versions"]),
+        ["ml/model-server 1.1.0", "ml/model-server 1.0.0"]
+    );
+    assert_eq!(
+        rows(&["model-server", "--devel"]),
+        ["ml/model-server 2.0.0-rc.1"]
+    );
+    assert_eq!(
+        rows(&["model-server", "--versions", "--devel"]),
+        [
+            "ml/model-server 2.0.0-rc.1",
+            "ml/model-server 1.1.0",
+            "ml/model-server 1.0.0"
+        ]
+    );
+    assert_eq!(
+        rows(&["model-server", "--version", "~1.0"]),
+        ["ml/model-server 1.0.0"]
+    );
+    assert_eq!(
+        rows(&["model-server", "--version", ">=2.0.0-0"]),
+        ["ml/model-server 2.0.0-rc.1"]
+    );
+    assert_eq!(
+        rows(&["model-server", "--version", ">=2"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(rows(&["no-such-thing"]), Vec::<String>::new());
+
+    let table = home.ok(&["search", "repo", "redis"]);
+    assert_eq!(
+        table,
+        "NAME    \tCHART VERSION\tAPP VERSION\tDESCRIPTION\n\
+         ml/redis\t0.9.0        \t7.2        \tAn in-memory cache used by model servers\n"
+    );
+    assert_eq!(
+        home.ok(&["search", "repo", "nothing"]),
+        "No results found\n"
+    );
+    let yaml = home.ok(&["search", "repo", "redis", "-o", "yaml"]);
+    let parsed: serde_json::Value = ketch::yaml::parse(&yaml, "search output").unwrap();
+    assert_eq!(
+        parsed,
+        serde_json::json!([{"name": "ml/redis", "version": "0.9.0", "app_version": "7.2",
+            "description": "An in-memory cache used by model servers"}])
+    );
+    let err = home.fails(&["search", "repo", "x", "--version", ">>1"]);
+    assert!(err.contains("--version"), "{err}");
+}
+
+#[test]
+fn index_downloads_are_capped() {
+    let server = Server::start();
+    server.serve(
+        "/index.yaml",
+        200,
+        index_yaml(vec![entry("a", "1.0.0", "a.tgz", "aa")]),
+    );
+    let big = format!("apiVersion: v1\n# {}\nentries: {{}}\n", "x".repeat(4096));
+    server.serve("/big/index.yaml", 200, big);
+    let fetcher = ketch::repo::Fetcher::new().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let repo = |path: &str| ketch::repo::Repository {
+        name: "r".into(),
+        url: format!("{}{path}", server.url),
+        ..Default::default()
+    };
+    let ok = runtime.block_on(fetcher.index_with_limit(&repo(""), 1024));
+    assert!(ok.is_ok(), "{:?}", ok.err());
+    let err = runtime
+        .block_on(fetcher.index_with_limit(&repo("/big"), 1024))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("/big/index.yaml: larger than the"),
+        "{err}"
+    );
+}
