@@ -6,7 +6,9 @@ use crate::engine::EngineError;
 use crate::manifest::ManifestError;
 use crate::package::PackageError;
 use crate::pull::PullError;
+use crate::registry::RegistryError;
 use crate::repo::RepoError;
+use crate::serve::ServeError;
 use crate::values::ValuesError;
 use crate::yaml::YamlError;
 
@@ -28,6 +30,10 @@ pub enum Error {
     Repo(#[from] RepoError),
     #[error(transparent)]
     Pull(#[from] PullError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
     #[error("{path}: {source}")]
     Io {
         path: String,

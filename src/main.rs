@@ -34,6 +34,9 @@ fn main() -> ExitCode {
         Command::Repo(command) => commands::repo::run(command),
         Command::Search(command) => commands::search::run(command),
         Command::Pull(args) => commands::pull::run(args),
+        Command::Push(args) => commands::push::run(args),
+        Command::Registry(command) => commands::registry::run(command),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

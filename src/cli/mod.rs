@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod registry;
 mod repository;
+pub use registry::*;
 pub use repository::*;
 
 #[derive(Debug, Parser)]
@@ -33,6 +35,10 @@ pub enum Command {
     #[command(subcommand)]
     Search(SearchCommand),
     Pull(PullArgs),
+    Push(PushArgs),
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    Serve(ServeArgs),
 }
 
 /// The values flags shared by every command that renders.

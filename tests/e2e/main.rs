@@ -10,6 +10,10 @@
 //!
 //! `KUBECONFIG` must name the cluster's kubeconfig and `KETCH_TEST_REGISTRY` the registry's
 //! `host:port`. Every test works in a namespace of its own and bounds every wait.
+//! `KETCH_TEST_HELM` names the Helm binary (`tests/tools/helm` builds it and prints its path)
+//! for the interoperability tests in `registry`.
+
+mod registry;
 
 use std::future::Future;
 use std::io::{Read, Write};

@@ -5,5 +5,6 @@ mod cli;
 mod packaging;
 mod rendering;
 mod repositories;
+mod serve;
 mod shipped_charts;
 mod values;

@@ -1,0 +1,99 @@
+//! Flags of the commands that publish charts: push, registry login/logout, serve.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+/// How to reach OCI registries; flatten into any command that talks to one.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP to the registry (registries on 127.0.0.1/localhost always get it)
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
+}
+
+/// Upload a chart archive to an OCI registry or a chart repository server
+///
+/// `oci://HOST[:PORT]/PATH`: the chart is pushed to PATH/NAME:VERSION, as `helm push` does,
+/// with the credentials from `ketch registry login` or ~/.docker/config.json.
+/// `http(s)://...`: the archive is uploaded to a `ketch serve` or ChartMuseum server
+/// (`POST /api/charts`).
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The chart archive (NAME-VERSION.tgz, from `ketch package`)
+    #[arg(value_name = "CHART.tgz")]
+    pub chart: PathBuf,
+    /// `oci://HOST[:PORT]/PATH`, or the URL of a chart server
+    #[arg(value_name = "REMOTE")]
+    pub remote: String,
+    /// Bearer token for a chart server (`ketch serve --token-file`)
+    #[arg(long, env = "KETCH_PUSH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// Log in to or out of OCI registries
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    Login(RegistryLoginArgs),
+    Logout(RegistryLogoutArgs),
+}
+
+/// Check credentials against a registry and store them for push and pull
+///
+/// They are kept in `$KETCH_CONFIG_HOME/registry/config.json` (default
+/// ~/.config/ketch), readable by you only.
+#[derive(Debug, Args)]
+pub struct RegistryLoginArgs {
+    /// Registry host, `HOST[:PORT]`
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// User name
+    #[arg(short = 'u', long)]
+    pub username: String,
+    /// Read the password (or token) from standard input
+    #[arg(long = "password-stdin", conflicts_with = "password")]
+    pub password_stdin: bool,
+    /// The password (visible in your shell history and `ps`: prefer --password-stdin)
+    #[arg(
+        short = 'p',
+        long,
+        env = "KETCH_REGISTRY_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// Forget the stored credentials of a registry
+#[derive(Debug, Args)]
+pub struct RegistryLogoutArgs {
+    /// Registry host, `HOST[:PORT]`
+    #[arg(value_name = "HOST")]
+    pub host: String,
+}
+
+/// Serve a chart repository: index.yaml and archives over HTTP, uploads with a token
+///
+/// Helm and ketch use it as a repository (`repo add NAME http://ADDR`); `ketch push` and
+/// ChartMuseum clients upload with `POST /api/charts` and delete with
+/// `DELETE /api/charts/NAME/VERSION`. Published versions are immutable unless
+/// --allow-overwrite. The index is rebuilt from the archives on every start.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Directory of the chart archives and index.yaml (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub storage: PathBuf,
+    /// Address to listen on; port 0 picks a free one
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8879")]
+    pub addr: SocketAddr,
+    /// File whose first line is the bearer token uploads and deletes need
+    #[arg(long = "token-file", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Let an upload replace a published version
+    #[arg(long = "allow-overwrite")]
+    pub allow_overwrite: bool,
+}

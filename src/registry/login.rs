@@ -1,0 +1,193 @@
+//! `ketch registry login|logout`: check credentials against the registry the way `docker
+//! login` does (`GET /v2/`, following a Bearer challenge to its token service), then keep
+//! them in ketch's credential store.
+
+use super::credentials::{Credential, CredentialStore};
+use super::reference::is_loopback_host;
+use super::{RegistryError, RegistryOptions, USER_AGENT, error_chain};
+
+/// Verifies `credential` against `registry` (`host[:port]`, `oci://` allowed) and stores it.
+/// Returns the host it was stored under.
+pub async fn login(
+    registry: &str,
+    credential: &Credential,
+    opts: &RegistryOptions,
+) -> Result<String, RegistryError> {
+    let host = host_of(registry)?;
+    let plain = opts.plain_http || is_loopback_host(&host);
+    verify(&host, credential, plain).await?;
+    store(opts)?.set(&host, credential)?;
+    Ok(host)
+}
+
+/// Forgets the stored credential for `registry`; `false` when there was none.
+pub fn logout(registry: &str, opts: &RegistryOptions) -> Result<bool, RegistryError> {
+    let host = host_of(registry)?;
+    store(opts)?.remove(&host)
+}
+
+fn store(opts: &RegistryOptions) -> Result<CredentialStore, RegistryError> {
+    match &opts.credentials {
+        Some(store) => Ok(store.clone()),
+        None => CredentialStore::default_location(),
+    }
+}
+
+/// `oci://host:5000/anything` or `host:5000` → `host:5000`.
+fn host_of(registry: &str) -> Result<String, RegistryError> {
+    let rest = [super::reference::SCHEME, "https://", "http://"]
+        .iter()
+        .find_map(|scheme| registry.strip_prefix(scheme))
+        .unwrap_or(registry);
+    let host = rest.split('/').next().unwrap_or_default();
+    let valid = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if !valid {
+        return Err(RegistryError::InvalidRemote {
+            remote: registry.to_string(),
+            reason: "expected a registry host such as registry.example.com or 127.0.0.1:5000"
+                .into(),
+        });
+    }
+    Ok(host.to_string())
+}
+
+async fn verify(host: &str, credential: &Credential, plain: bool) -> Result<(), RegistryError> {
+    let scheme = if plain { "http" } else { "https" };
+    let url = format!("{scheme}://{host}/v2/");
+    let failed = |message: String| RegistryError::LoginFailed {
+        registry: host.to_string(),
+        message,
+    };
+    let unreachable = |e: reqwest::Error| RegistryError::Unreachable {
+        registry: host.to_string(),
+        message: error_chain(&e),
+        plain,
+    };
+    let client = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(super::CONNECT_TIMEOUT)
+        .timeout(super::READ_TIMEOUT)
+        .build()
+        .map_err(unreachable)?;
+    let basic = |request: reqwest::RequestBuilder| {
+        request.basic_auth(&credential.username, Some(&credential.password))
+    };
+    let response = client.get(&url).send().await.map_err(unreachable)?;
+    let status = response.status();
+    if status.is_success() {
+        // The registry asks for no credentials at all; accept them, as `docker login` does.
+        return Ok(());
+    }
+    if status != reqwest::StatusCode::UNAUTHORIZED {
+        return Err(failed(format!("GET {url} answered {status}")));
+    }
+    let challenge = response
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .map(Challenge::parse)
+        .unwrap_or_default();
+    let response = match challenge.scheme.to_ascii_lowercase().as_str() {
+        "bearer" => {
+            let Some(realm) = challenge.param("realm") else {
+                return Err(failed("the Bearer challenge names no token service".into()));
+            };
+            let mut query = vec![("account", credential.username.as_str())];
+            if let Some(service) = challenge.param("service") {
+                query.push(("service", service));
+            }
+            basic(client.get(realm).query(&query))
+                .send()
+                .await
+                .map_err(unreachable)?
+        }
+        _ => basic(client.get(&url)).send().await.map_err(unreachable)?,
+    };
+    match response.status() {
+        s if s.is_success() => Ok(()),
+        reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN => Err(failed(
+            "the registry refused the user name or password".into(),
+        )),
+        s => Err(failed(format!("the registry answered {s}"))),
+    }
+}
+
+/// A `WWW-Authenticate` header: `Bearer realm="...",service="..."`.
+#[derive(Debug, Default)]
+struct Challenge {
+    scheme: String,
+    params: Vec<(String, String)>,
+}
+
+impl Challenge {
+    fn parse(header: &str) -> Self {
+        let header = header.trim();
+        let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
+        let mut params = Vec::new();
+        let mut rest = rest.trim();
+        while let Some((key, after)) = rest.split_once('=') {
+            let key = key
+                .trim()
+                .trim_start_matches(',')
+                .trim()
+                .to_ascii_lowercase();
+            let after = after.trim_start();
+            let (value, next) = match after.strip_prefix('"') {
+                Some(quoted) => match quoted.find('"') {
+                    Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                    None => (quoted, ""),
+                },
+                None => match after.find(',') {
+                    Some(end) => (&after[..end], &after[end..]),
+                    None => (after, ""),
+                },
+            };
+            params.push((key, value.to_string()));
+            rest = next.trim_start().trim_start_matches(',').trim_start();
+        }
+        Challenge {
+            scheme: scheme.to_string(),
+            params,
+        }
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bearer_and_basic_challenges() {
+        let c = Challenge::parse(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull""#,
+        );
+        assert_eq!(c.scheme, "Bearer");
+        assert_eq!(c.param("realm"), Some("https://auth.example/token"));
+        assert_eq!(c.param("service"), Some("registry.example"));
+        assert_eq!(c.param("scope"), Some("repository:a:pull"));
+        let c = Challenge::parse(r#"Basic realm=Registry"#);
+        assert_eq!(c.scheme, "Basic");
+        assert_eq!(c.param("realm"), Some("Registry"));
+    }
+
+    #[test]
+    fn host_of_accepts_oci_urls_and_refuses_junk() {
+        assert_eq!(
+            host_of("oci://127.0.0.1:5000/charts").unwrap(),
+            "127.0.0.1:5000"
+        );
+        assert_eq!(host_of("ghcr.io").unwrap(), "ghcr.io");
+        assert!(host_of("https://x y").is_err());
+        assert!(host_of("").is_err());
+    }
+}
