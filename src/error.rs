@@ -31,6 +31,8 @@ pub enum Error {
     #[error(transparent)]
     Pull(#[from] PullError),
     #[error(transparent)]
+    Release(#[from] crate::action::ReleaseError),
+    #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Serve(#[from] ServeError),

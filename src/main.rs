@@ -37,6 +37,20 @@ fn main() -> ExitCode {
         Command::Push(args) => commands::push::run(args),
         Command::Registry(command) => commands::registry::run(command),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Install(args) => commands::install::run(args),
+        Command::Upgrade(args) => commands::upgrade::run(args),
+        Command::Rollback(args) => commands::rollback::run(args),
+        Command::Uninstall(args) => commands::uninstall::run(args),
+        Command::History(args) => commands::history::run(args),
+        Command::Status(args) => commands::status::run(args),
+        Command::List(args) => commands::list::run(args),
+        Command::Get(command) => commands::get::run(command),
+        // Exit code 2: `diff --detailed-exitcode` found changes.
+        Command::Diff(args) => match commands::diff::run(args) {
+            Ok(true) => return ExitCode::from(2),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

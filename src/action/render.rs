@@ -3,12 +3,13 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::chart::{Chart, loader};
-use crate::engine::{self, Capabilities, ReleaseInfo, RenderOptions};
+use crate::engine::{self, Capabilities, Lookup, ReleaseInfo, RenderOptions};
 use crate::error::Result;
 use crate::manifest::Manifest;
-use crate::values::{self, ValueOptions, Values};
+use crate::values::{self, UserValues, ValueOptions, Values};
 
 #[derive(Debug, Clone)]
 pub struct RenderRequest {
@@ -58,11 +59,24 @@ pub fn render_chart(
     stdin: &mut dyn Read,
 ) -> Result<RenderedRelease> {
     let user = value_options.merge_values(stdin)?;
+    render_user_values(chart, &user, release, capabilities, None)
+}
+
+/// Renders with user values already merged (an upgrade reusing the last
+/// release's values) and, against a live cluster, `lookup`.
+pub fn render_user_values(
+    chart: Chart,
+    user: &UserValues,
+    release: &ReleaseInfo,
+    capabilities: &Capabilities,
+    lookup: Option<Arc<dyn Lookup>>,
+) -> Result<RenderedRelease> {
     let (chart, values) = values::resolve(chart, user.values.clone())?;
-    values::validate(&chart, &values, Some(&user))?;
+    values::validate(&chart, &values, Some(user))?;
     let options = RenderOptions {
         release: Some(release.clone()),
         capabilities: capabilities.clone(),
+        lookup,
         ..RenderOptions::default()
     };
     let rendered = engine::render(&chart, &values, &options)?;

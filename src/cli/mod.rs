@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod registry;
+mod release;
 mod repository;
 pub use registry::*;
+pub use release::*;
 pub use repository::*;
 
 #[derive(Debug, Parser)]
@@ -39,6 +41,16 @@ pub enum Command {
     #[command(subcommand)]
     Registry(RegistryCommand),
     Serve(ServeArgs),
+    Install(InstallArgs),
+    Upgrade(UpgradeArgs),
+    Rollback(RollbackArgs),
+    Uninstall(UninstallArgs),
+    History(HistoryArgs),
+    Status(StatusArgs),
+    List(ListArgs),
+    #[command(subcommand)]
+    Get(GetCommand),
+    Diff(DiffArgs),
 }
 
 /// The values flags shared by every command that renders.

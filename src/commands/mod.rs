@@ -2,17 +2,27 @@
 
 pub mod completion;
 pub mod create;
+pub mod diff;
+pub mod get;
+pub mod history;
+pub mod install;
 pub mod lint;
+pub mod list;
 pub mod output;
 pub mod package;
 pub mod pull;
 pub mod push;
 pub mod registry;
+pub mod releases;
 pub mod repo;
+pub mod rollback;
 pub mod search;
 pub mod serve;
 pub mod show;
+pub mod status;
 pub mod template;
+pub mod uninstall;
+pub mod upgrade;
 pub mod version;
 
 use ketch::engine::{Capabilities, KubeVersion};

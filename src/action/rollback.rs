@@ -1,0 +1,102 @@
+//! `rollback RELEASE [REVISION]`: deploy an earlier revision's chart, values
+//! and manifest again as a new revision (default: the one before the latest).
+
+use super::deploy::{Deploy, History, Operation, Report, Settings, settle_interrupted};
+use super::error::ReleaseError;
+use super::upgrade::recover;
+use crate::cluster::{Cluster, ConnectOptions};
+use crate::release::{LockOptions, Release, ReleaseLock, ReleaseStore};
+
+#[derive(Debug, Clone)]
+pub struct RollbackRequest {
+    pub name: String,
+    pub namespace: String,
+    /// The revision to go back to; `None` is the one before the latest.
+    pub revision: Option<u64>,
+    pub settings: Settings,
+    pub connect: ConnectOptions,
+}
+
+impl RollbackRequest {
+    pub async fn run(
+        &self,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<(Release, Report), ReleaseError> {
+        let mut cluster = Cluster::connect(&self.connect).await?;
+        let store = ReleaseStore::new(cluster.client.clone(), &self.namespace);
+        let lock = ReleaseLock::acquire(
+            &cluster.client,
+            &self.namespace,
+            &self.name,
+            &LockOptions {
+                duration: self.settings.lock_duration,
+                operation: "rollback".into(),
+            },
+        )
+        .await?;
+        let result = self.locked(&mut cluster, &store, progress).await;
+        lock.release().await;
+        result
+    }
+
+    async fn locked(
+        &self,
+        cluster: &mut Cluster,
+        store: &ReleaseStore,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<(Release, Report), ReleaseError> {
+        let mut history = History::read(store, &self.name).await?;
+        settle_interrupted(store, &mut history).await?;
+        let Some(latest) = &history.latest else {
+            return Err(ReleaseError::NotFound {
+                name: self.name.clone(),
+                namespace: self.namespace.clone(),
+                hint: "",
+            });
+        };
+        let to = match self.revision {
+            Some(0) | None => latest.revision.saturating_sub(1),
+            Some(r) => r,
+        };
+        if !history.summaries.iter().any(|s| s.revision == to) {
+            return Err(ReleaseError::NoRevision {
+                name: self.name.clone(),
+                revision: to,
+                known: history
+                    .summaries
+                    .iter()
+                    .map(|s| s.revision.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let mut release = store.get(&self.name, to).await?;
+        release.revision = history.next_revision();
+        release.info = None;
+        release.apply_method = self.settings.apply_method;
+        let mut deploy = Deploy {
+            cluster,
+            store,
+            settings: &self.settings,
+            progress,
+        };
+        let operation = Operation::Rollback { to };
+        match deploy.run(release.clone(), &history, operation).await {
+            Ok(done) => Ok(done),
+            Err(error) if self.settings.atomic => {
+                let recovery = recover(&mut deploy, &release, operation, progress).await;
+                Err(ReleaseError::Atomic {
+                    operation: "rollback",
+                    name: self.name.clone(),
+                    error: Box::new(error),
+                    recovery,
+                })
+            }
+            Err(error) => Err(ReleaseError::Failed {
+                operation: "rollback",
+                name: self.name.clone(),
+                error: Box::new(error),
+            }),
+        }
+    }
+}

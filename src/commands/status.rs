@@ -1,0 +1,64 @@
+use ketch::action::status;
+use ketch::error::Result;
+use serde_json::json;
+
+use super::releases;
+use crate::cli::{ReleaseOutput, StatusArgs};
+
+pub fn run(args: &StatusArgs) -> Result<()> {
+    let connect = releases::connect(&args.kube);
+    let release = super::runtime()?.block_on(status::run(
+        &connect,
+        &args.kube.namespace,
+        &args.release,
+        args.revision,
+    ))?;
+    let info = release
+        .info
+        .clone()
+        .unwrap_or_else(|| ketch::release::Info {
+            status: ketch::release::Status::Unknown,
+            first_deployed: String::new(),
+            last_deployed: String::new(),
+            deleted: None,
+            description: String::new(),
+        });
+    if args.output != ReleaseOutput::Table {
+        let value = json!({
+            "name": release.name,
+            "namespace": release.namespace,
+            "revision": release.revision,
+            "status": info.status,
+            "firstDeployed": info.first_deployed,
+            "lastDeployed": info.last_deployed,
+            "deleted": info.deleted,
+            "description": info.description,
+            "chart": release.chart.name,
+            "chartVersion": release.chart.version,
+            "appVersion": release.chart.app_version,
+            "applyMethod": release.apply_method,
+            "notes": release.notes,
+        });
+        return releases::print_structured(&value, args.output);
+    }
+    let mut out = String::new();
+    out.push_str(&format!("NAME: {}\n", release.name));
+    out.push_str(&format!("LAST DEPLOYED: {}\n", info.last_deployed));
+    out.push_str(&format!("NAMESPACE: {}\n", release.namespace));
+    out.push_str(&format!("STATUS: {}\n", info.status));
+    out.push_str(&format!("REVISION: {}\n", release.revision));
+    out.push_str(&format!("CHART: {}\n", release.chart_ref()));
+    if let Some(app) = &release.chart.app_version {
+        out.push_str(&format!("APP VERSION: {app}\n"));
+    }
+    out.push_str(&format!("APPLY METHOD: {}\n", release.apply_method));
+    out.push_str(&format!("DESCRIPTION: {}\n", info.description));
+    if let Some(notes) = release.notes.as_deref().filter(|n| !n.trim().is_empty()) {
+        out.push_str("\nNOTES:\n");
+        out.push_str(notes);
+        if !notes.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    releases::write_stdout(&out)
+}

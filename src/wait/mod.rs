@@ -1,0 +1,201 @@
+//! `--wait`: readiness kind by kind, polled concurrently, with a progress
+//! line whenever an object's state changes and, on timeout, which objects are
+//! not ready and their last events.
+//!
+//! Ready means: Deployment, StatefulSet and DaemonSet rolled out (the
+//! controller saw the latest generation, all replicas updated and available,
+//! no old ones left); Job complete; Pod ready or succeeded; PersistentVolumeClaim
+//! bound; CustomResourceDefinition established; anything else, its
+//! `status.observedGeneration` caught up and its `Ready` condition (if any) true.
+
+pub mod readiness;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Event;
+use kube::Client;
+use kube::api::{Api, ListParams};
+use serde_json::Value;
+
+pub use readiness::{Readiness, readiness};
+
+use crate::apply::Target;
+use crate::cluster::ClusterError;
+
+/// Time between polls of objects not yet ready: short at first (a Job often
+/// completes within a second), then this at most.
+const POLL: Duration = Duration::from_secs(1);
+const FIRST_POLL: Duration = Duration::from_millis(200);
+const CONCURRENCY: usize = 8;
+/// Events shown per object that is not ready.
+const EVENTS_SHOWN: usize = 3;
+
+/// An object that did not become ready.
+#[derive(Debug, Clone)]
+pub struct NotReady {
+    pub object: String,
+    pub state: String,
+    pub events: Vec<String>,
+}
+
+impl fmt::Display for NotReady {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "  {}: {}", self.object, self.state)?;
+        if self.events.is_empty() {
+            write!(f, " (no events)")?;
+        }
+        for event in &self.events {
+            write!(f, "\n      {event}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    #[error(
+        "timed out after {}s waiting for {} object(s) to become ready:\n{}",
+        .timeout.as_secs(),
+        .not_ready.len(),
+        .not_ready.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    )]
+    Timeout {
+        timeout: Duration,
+        not_ready: Vec<NotReady>,
+    },
+    #[error("{}", .0)]
+    Failed(NotReady),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+/// Waits until every target is ready, `timeout` at most, calling `progress`
+/// with a line whenever an object's state changes.
+pub async fn wait_ready(
+    client: &Client,
+    targets: &[&Target],
+    timeout: Duration,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<(), WaitError> {
+    let started = Instant::now();
+    let mut pending: Vec<&Target> = targets.to_vec();
+    let mut last_state: HashMap<String, String> = HashMap::new();
+    let mut interval = FIRST_POLL;
+    let mut first = true;
+    loop {
+        let states: Vec<(&Target, Result<Option<Value>, ClusterError>)> =
+            futures::stream::iter(pending.iter().copied())
+                .map(|target| async move {
+                    let got = target
+                        .api(client)
+                        .get_opt(target.name())
+                        .await
+                        .map(|o| o.and_then(|o| serde_json::to_value(o).ok()))
+                        .map_err(|e| ClusterError::from_kube(e, target.describe()));
+                    (target, got)
+                })
+                .buffered(CONCURRENCY)
+                .collect()
+                .await;
+        let mut still = Vec::new();
+        for (target, got) in states {
+            let state = match got? {
+                None => Readiness::Pending("not found".into()),
+                Some(live) => readiness(target.kind(), &live),
+            };
+            let line = match &state {
+                Readiness::Ready => format!("{}: ready", target.short()),
+                Readiness::Pending(s) | Readiness::Failed(s) => format!("{}: {s}", target.short()),
+            };
+            // Objects ready at once need no line; any other change gets one.
+            let quiet = first && state == Readiness::Ready;
+            if !quiet && last_state.get(&target.short()) != Some(&line) {
+                progress(&line);
+                last_state.insert(target.short(), line);
+            }
+            match state {
+                Readiness::Ready => {}
+                Readiness::Pending(s) => still.push((target, s)),
+                Readiness::Failed(s) => {
+                    let events = last_events(client, target).await;
+                    return Err(WaitError::Failed(NotReady {
+                        object: target.describe(),
+                        state: s,
+                        events,
+                    }));
+                }
+            }
+        }
+        if still.is_empty() {
+            return Ok(());
+        }
+        if started.elapsed() >= timeout {
+            let mut not_ready = Vec::new();
+            for (target, state) in still {
+                not_ready.push(NotReady {
+                    object: target.describe(),
+                    state,
+                    events: last_events(client, target).await,
+                });
+            }
+            return Err(WaitError::Timeout { timeout, not_ready });
+        }
+        pending = still.into_iter().map(|(t, _)| t).collect();
+        first = false;
+        let left = timeout.saturating_sub(started.elapsed());
+        tokio::time::sleep(interval.min(left.max(Duration::from_millis(50)))).await;
+        interval = (interval * 2).min(POLL);
+    }
+}
+
+/// The newest events of an object and of what it owns by name prefix
+/// (`web` -> the ReplicaSet `web-5d9c` and Pod `web-5d9c-x2`), newest last.
+pub async fn last_events(client: &Client, target: &Target) -> Vec<String> {
+    let api: Api<Event> = match target.namespace() {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let Ok(list) = api.list(&ListParams::default()).await else {
+        return Vec::new();
+    };
+    let name = target.name();
+    let prefix = format!("{name}-");
+    let mut events: Vec<(String, String)> = list
+        .items
+        .into_iter()
+        .filter(|e| {
+            e.involved_object
+                .name
+                .as_deref()
+                .is_some_and(|n| n == name || n.starts_with(&prefix))
+        })
+        .map(|e| {
+            let when = e
+                .last_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string())
+                .or_else(|| e.event_time.as_ref().map(|t| t.0.to_string()))
+                .unwrap_or_default();
+            let line = format!(
+                "{} {} {}/{}: {} {}",
+                when,
+                e.type_.as_deref().unwrap_or("Normal"),
+                e.involved_object
+                    .kind
+                    .as_deref()
+                    .unwrap_or("")
+                    .to_ascii_lowercase(),
+                e.involved_object.name.as_deref().unwrap_or(""),
+                e.reason.as_deref().unwrap_or(""),
+                e.message.as_deref().unwrap_or("").trim()
+            );
+            (when, line)
+        })
+        .collect();
+    events.sort();
+    let skip = events.len().saturating_sub(EVENTS_SHOWN);
+    events.into_iter().skip(skip).map(|(_, l)| l).collect()
+}
