@@ -13,6 +13,7 @@
 //! `KETCH_TEST_HELM` names the Helm binary (`tests/tools/helm` builds it and prints its path)
 //! for the interoperability tests in `registry`.
 
+mod client_apply;
 mod registry;
 
 use std::future::Future;
