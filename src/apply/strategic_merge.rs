@@ -1093,12 +1093,18 @@ fn merge_element_orders(
         if item_kind(&lists, &path)?.is_none() {
             return Err(path.invalid("an element order for an empty list"));
         }
-        let server_order = original_list.as_deref().unwrap_or_default();
+        let server_order = match (&original_list, &patch_list, merge_key) {
+            (Some(o), Some(p), Some(key)) if meta.strategy == PatchStrategy::Merge => {
+                go_shared_view(o, p, key)
+            }
+            (Some(o), _, _) => o.clone(),
+            (None, _, _) => Vec::new(),
+        };
         let ordered = normalize_element_order(
             in_order,
             server_only,
             &order,
-            server_order,
+            &server_order,
             merge_key,
             &path,
         )?;
@@ -1106,6 +1112,48 @@ fn merge_element_orders(
         patch.shift_remove(&target);
     }
     Ok(())
+}
+
+/// The live list as Go's `mergePatchIntoOriginal` still sees it after merging a list of
+/// objects into it: the merge shares the live list's backing array, so each deleted item
+/// shifts the rest left (the last slot keeping its old item) and appended items fill the
+/// freed slots. The server places the items only it has by their index in this view, so
+/// an item it alone has can land before one the patch appends.
+fn go_shared_view(original: &[Value], patch: &[Value], merge_key: &str) -> Vec<Value> {
+    let mut view = original.to_vec();
+    let mut list = original.to_vec();
+    let mut replace = false;
+    for item in patch {
+        match item.get(DIRECTIVE).and_then(Value::as_str) {
+            Some(DELETE) => {
+                let Some(key) = item.get(merge_key) else {
+                    continue;
+                };
+                while let Some(i) = list.iter().position(|v| v.get(merge_key) == Some(key)) {
+                    for j in i..list.len() - 1 {
+                        view[j] = view[j + 1].clone();
+                    }
+                    list.remove(i);
+                }
+            }
+            Some(REPLACE) => replace = true,
+            _ => {}
+        }
+    }
+    if replace {
+        // The patch's items become a list of their own: nothing more lands in the view.
+        return view;
+    }
+    for item in patch.iter().filter(|item| !has_directive(item)) {
+        let key = item.get(merge_key);
+        if !list.iter().any(|v| v.get(merge_key) == key) {
+            if let Some(slot) = view.get_mut(list.len()) {
+                *slot = item.clone();
+            }
+            list.push(item.clone());
+        }
+    }
+    view
 }
 
 /// The patch list must follow the order its `$setElementOrder` list gives.
@@ -1651,9 +1699,11 @@ mod tests {
         );
         let result = applied(Some(original), modified, current);
         let container = &containers(&result)[0];
+        // B's deletion frees a slot that C takes in the server's view of the live list,
+        // so X (live only) goes before C — as the API server orders it.
         assert_eq!(
             container["env"],
-            json!([{"name": "A", "value": "2"}, {"name": "C", "value": "3"}, {"name": "X", "value": "x"}])
+            json!([{"name": "A", "value": "2"}, {"name": "X", "value": "x"}, {"name": "C", "value": "3"}])
         );
         assert_eq!(
             container["volumeMounts"],
