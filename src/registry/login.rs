@@ -180,6 +180,90 @@ mod tests {
         assert_eq!(c.param("realm"), Some("Registry"));
     }
 
+    /// A registry front door: `/v2/` wants Basic auth, or sends clients to a token service
+    /// that wants Basic auth, as Docker Hub and distribution's token auth do.
+    async fn stub_registry(bearer: bool) -> String {
+        use axum::http::{HeaderMap, StatusCode, header};
+        use axum::response::IntoResponse;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let good = |h: &HeaderMap| {
+            h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some("Basic YW5uOnJpZ2h0") // ann:right
+        };
+        let realm = format!("http://{addr}/token");
+        let v2 = move |h: HeaderMap| {
+            let realm = realm.clone();
+            async move {
+                if !bearer && good(&h) {
+                    return StatusCode::OK.into_response();
+                }
+                let challenge = if bearer {
+                    format!("Bearer realm=\"{realm}\",service=\"stub\"")
+                } else {
+                    "Basic realm=\"stub\"".to_string()
+                };
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, challenge)],
+                )
+                    .into_response()
+            }
+        };
+        let token = move |h: HeaderMap| async move {
+            if good(&h) {
+                (StatusCode::OK, "{\"token\":\"t\"}").into_response()
+            } else {
+                StatusCode::UNAUTHORIZED.into_response()
+            }
+        };
+        let app = axum::Router::new()
+            .route("/v2/", axum::routing::get(v2))
+            .route("/token", axum::routing::get(token));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr.to_string()
+    }
+
+    #[tokio::test]
+    async fn login_checks_basic_and_bearer_credentials_before_storing() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = RegistryOptions {
+            credentials: Some(CredentialStore::at(dir.path().join("config.json"))),
+            ..Default::default()
+        };
+        let credential = |password: &str| Credential {
+            username: "ann".into(),
+            password: password.into(),
+        };
+        for bearer in [false, true] {
+            let host = stub_registry(bearer).await;
+            let err = login(&host, &credential("wrong"), &opts).await.unwrap_err();
+            assert!(
+                matches!(err, RegistryError::LoginFailed { .. })
+                    && err.to_string().contains("refused"),
+                "{err}"
+            );
+            let store = opts.credentials.as_ref().unwrap();
+            assert_eq!(
+                store.get(&host).unwrap(),
+                None,
+                "a refused login was stored"
+            );
+            assert_eq!(
+                login(&host, &credential("right"), &opts).await.unwrap(),
+                host
+            );
+            assert_eq!(store.get(&host).unwrap(), Some(credential("right")));
+            assert!(logout(&format!("oci://{host}/charts"), &opts).unwrap());
+        }
+        // Nothing listening: a connection error that names the registry.
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().to_string()
+        };
+        let err = login(&closed, &credential("x"), &opts).await.unwrap_err();
+        assert!(err.to_string().contains("cannot connect"), "{err}");
+    }
+
     #[test]
     fn host_of_accepts_oci_urls_and_refuses_junk() {
         assert_eq!(

@@ -52,10 +52,9 @@ impl IntoResponse for ServeError {
 }
 
 async fn index_yaml(State(state): State<AppState>) -> Response {
-    let body = state.store.index();
     (
         [(header::CONTENT_TYPE, "application/x-yaml")],
-        Bytes::from(body.as_ref().clone()),
+        state.store.index(),
     )
         .into_response()
 }

@@ -11,8 +11,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 use std::time::SystemTime;
+
+use axum::body::Bytes;
 
 use super::ServeError;
 use crate::atomic::AtomicFile;
@@ -68,8 +70,8 @@ pub struct ChartStore {
 struct State {
     /// By (name, version).
     charts: HashMap<(String, String), IndexEntry>,
-    /// The rendered index, as served.
-    index: Arc<Vec<u8>>,
+    /// The rendered index, as served (cheap to clone per request).
+    index: Bytes,
 }
 
 /// A validated upload, written to a temporary file (removed if dropped unpublished).
@@ -141,7 +143,7 @@ impl ChartStore {
             dir: dir.to_path_buf(),
             state: RwLock::new(State {
                 charts,
-                index: Arc::default(),
+                index: Bytes::new(),
             }),
             writer: Mutex::new(()),
         };
@@ -157,8 +159,8 @@ impl ChartStore {
     }
 
     /// The current `index.yaml`.
-    pub fn index(&self) -> Arc<Vec<u8>> {
-        Arc::clone(&self.read_state().index)
+    pub fn index(&self) -> Bytes {
+        self.read_state().index.clone()
     }
 
     /// The path of a published archive by file name; `None` for anything not in the index.
@@ -266,7 +268,7 @@ impl ChartStore {
             })?
         };
         AtomicFile::write(&path, rendered.as_bytes()).map_err(|e| io(&path, e))?;
-        self.write_state().index = Arc::new(rendered.into_bytes());
+        self.write_state().index = Bytes::from(rendered.into_bytes());
         Ok(())
     }
 
