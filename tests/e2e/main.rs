@@ -15,6 +15,7 @@
 
 mod client_apply;
 mod registry;
+mod releases;
 
 use std::future::Future;
 use std::io::{Read, Write};

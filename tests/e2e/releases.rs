@@ -1,0 +1,1158 @@
+//! Releases against the real cluster: the `ketch` binary installs, upgrades, rolls back and
+//! uninstalls the fixture charts under `fixtures/charts/releases/`, and every test asserts on what
+//! the cluster holds (objects, their labels and annotations, the release Secrets, the Lease).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::Client;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+use super::{TestNamespace, client, wait_for};
+
+/// Upper bound for one `ketch` run; each run also gets its own `--timeout`.
+const KETCH_RUN: Duration = Duration::from_secs(180);
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/charts/releases")
+        .join(name)
+}
+
+fn app_chart() -> String {
+    fixture("app").display().to_string()
+}
+
+/// Runs the `ketch` binary with the test cluster's KUBECONFIG, killed after [`KETCH_RUN`].
+fn ketch(args: &[&str]) -> Output {
+    ketch_with(args, &[])
+}
+
+fn ketch_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ketch"));
+    command
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("run ketch");
+    // Drain both pipes while the process runs, so a large output cannot block it.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for ketch") {
+            break status;
+        }
+        if started.elapsed() > KETCH_RUN {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!(
+                "ketch {args:?} ran longer than {KETCH_RUN:?}\nstderr:\n{}",
+                String::from_utf8_lossy(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs ketch and fails the test unless it succeeds.
+fn ok(args: &[&str]) -> Output {
+    let out = ketch(args);
+    assert!(
+        out.status.success(),
+        "ketch {args:?} failed: {}",
+        text(&out)
+    );
+    out
+}
+
+/// Runs ketch and fails the test unless it fails with exit code 1; returns stderr.
+fn fails(args: &[&str]) -> String {
+    let out = ketch(args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ketch {args:?} should fail: {}",
+        text(&out)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The release's revisions as the cluster stores them: revision -> (status, Secrets).
+async fn stored(client: &Client, ns: &str, release: &str) -> BTreeMap<u64, (String, usize)> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
+    let list = secrets
+        .list(&ListParams::default().labels(&format!("ketch.dev/release={release}")))
+        .await
+        .expect("list release secrets");
+    let mut out: BTreeMap<u64, (String, usize)> = BTreeMap::new();
+    for s in list.items {
+        assert_eq!(s.type_.as_deref(), Some("ketch.dev/release.v1"));
+        let labels = s.metadata.labels.clone().unwrap_or_default();
+        let revision: u64 = labels["ketch.dev/revision"].parse().unwrap();
+        let entry = out.entry(revision).or_default();
+        entry.1 += 1;
+        if let Some(status) = labels.get("ketch.dev/status") {
+            entry.0 = status.clone();
+        }
+    }
+    out
+}
+
+fn statuses(stored: &BTreeMap<u64, (String, usize)>) -> Vec<(u64, &str)> {
+    stored.iter().map(|(r, (s, _))| (*r, s.as_str())).collect()
+}
+
+fn owned_by(meta: &kube::api::ObjectMeta, release: &str, ns: &str) -> bool {
+    let labels = meta.labels.clone().unwrap_or_default();
+    let annotations = meta.annotations.clone().unwrap_or_default();
+    labels
+        .get("app.kubernetes.io/managed-by")
+        .map(String::as_str)
+        == Some("ketch")
+        && annotations
+            .get("ketch.dev/release-name")
+            .map(String::as_str)
+            == Some(release)
+        && annotations
+            .get("ketch.dev/release-namespace")
+            .map(String::as_str)
+            == Some(ns)
+}
+
+async fn ready_replicas(deployments: &Api<Deployment>, name: &str) -> (i32, i32) {
+    let d = deployments.get(name).await.expect("get deployment");
+    let want = d.spec.and_then(|s| s.replicas).unwrap_or(1);
+    let ready = d.status.and_then(|s| s.ready_replicas).unwrap_or(0);
+    (want, ready)
+}
+
+#[tokio::test]
+async fn install_upgrade_rollback_uninstall() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-cycle").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+
+    let out = ok(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--wait",
+        "--timeout",
+        "90s",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("STATUS: deployed"), "{}", text(&out));
+    assert!(
+        stdout.contains("web is at revision 1"),
+        "notes: {}",
+        text(&out)
+    );
+
+    // Every kind of the chart is there, labelled and annotated for the release.
+    let deployments: Api<Deployment> = ns.api();
+    let d = deployments.get("web-web").await.expect("deployment");
+    assert!(owned_by(&d.metadata, "web", n));
+    assert_eq!(
+        ready_replicas(&deployments, "web-web").await,
+        (1, 1),
+        "--wait returned before pods were ready"
+    );
+    let configmaps: Api<ConfigMap> = ns.api();
+    let cm = configmaps.get("web-config").await.expect("configmap");
+    assert!(owned_by(&cm.metadata, "web", n));
+    assert_eq!(cm.data.unwrap()["message"], "hello");
+    let secrets: Api<Secret> = ns.api();
+    let secret = secrets.get("web-secret").await.expect("secret");
+    assert!(owned_by(&secret.metadata, "web", n));
+    assert_eq!(secret.data.unwrap()["token"].0, b"s3cr3t");
+    let services: Api<Service> = ns.api();
+    assert!(owned_by(
+        &services.get("web-web").await.expect("service").metadata,
+        "web",
+        n
+    ));
+    let ingresses: Api<Ingress> = ns.api();
+    assert!(owned_by(
+        &ingresses.get("web-web").await.expect("ingress").metadata,
+        "web",
+        n
+    ));
+    let cronjobs: Api<CronJob> = ns.api();
+    assert!(owned_by(
+        &cronjobs.get("web-nightly").await.expect("cronjob").metadata,
+        "web",
+        n
+    ));
+    // The hook Job ran to completion before the install went on, and is no manifest object.
+    let jobs: Api<Job> = ns.api();
+    let hook = jobs.get("web-migrate").await.expect("hook job");
+    assert_eq!(hook.status.and_then(|s| s.succeeded), Some(1));
+    let manifest =
+        String::from_utf8_lossy(&ok(&["get", "manifest", "web", "-n", n]).stdout).into_owned();
+    assert!(
+        manifest.contains("kind: Deployment") && !manifest.contains("web-migrate"),
+        "{manifest}"
+    );
+    let hooks = String::from_utf8_lossy(&ok(&["get", "hooks", "web", "-n", n]).stdout).into_owned();
+    assert!(hooks.contains("web-migrate"), "{hooks}");
+    assert_eq!(
+        statuses(&stored(&client, n, "web").await),
+        [(1, "deployed")]
+    );
+    // The lock is given back.
+    let leases: Api<Lease> = ns.api();
+    assert!(leases.get_opt("ketch.release.web").await.unwrap().is_none());
+
+    // Upgrade: new values, a second replica, waited for.
+    ok(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "message=v2",
+        "--set",
+        "replicas=2",
+        "--wait",
+        "--timeout",
+        "90s",
+    ]);
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "v2"
+    );
+    assert_eq!(ready_replicas(&deployments, "web-web").await, (2, 2));
+    assert_eq!(
+        statuses(&stored(&client, n, "web").await),
+        [(1, "superseded"), (2, "deployed")]
+    );
+    let values =
+        String::from_utf8_lossy(&ok(&["get", "values", "web", "-n", n, "-o", "json"]).stdout)
+            .into_owned();
+    let values: Value = serde_json::from_str(&values).unwrap();
+    assert_eq!(values, json!({"message": "v2", "replicas": 2}));
+    let all: Value = serde_json::from_slice(
+        &ok(&["get", "values", "web", "-n", n, "--all", "-o", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(all["image"], "registry.k8s.io/pause:3.10");
+
+    // An upgrade given no values keeps the last ones (Helm's rule).
+    ok(&["upgrade", "web", &chart, "-n", n]);
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "v2"
+    );
+
+    // Rollback to revision 1: its values come back as revision 4.
+    ok(&[
+        "rollback",
+        "web",
+        "1",
+        "-n",
+        n,
+        "--wait",
+        "--timeout",
+        "90s",
+    ]);
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "hello"
+    );
+    assert_eq!(ready_replicas(&deployments, "web-web").await.0, 1);
+    let history: Value =
+        serde_json::from_slice(&ok(&["history", "web", "-n", n, "-o", "json"]).stdout).unwrap();
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 4);
+    assert_eq!(history[3]["status"], "deployed");
+    assert_eq!(history[3]["description"], "Rollback to 1");
+    let status: Value =
+        serde_json::from_slice(&ok(&["status", "web", "-n", n, "-o", "json"]).stdout).unwrap();
+    assert_eq!(status["revision"], 4);
+    let list: Value = serde_json::from_slice(&ok(&["list", "-n", n, "-o", "json"]).stdout).unwrap();
+    assert_eq!(list[0]["name"], "web");
+    let listed_all = String::from_utf8_lossy(&ok(&["list", "-A"]).stdout).into_owned();
+    assert!(listed_all.contains(n), "{listed_all}");
+
+    // Uninstall: objects and history gone; the hook Job stays (hooks are not release objects).
+    ok(&["uninstall", "web", "-n", n, "--wait", "--timeout", "60s"]);
+    assert!(deployments.get_opt("web-web").await.unwrap().is_none());
+    assert!(configmaps.get_opt("web-config").await.unwrap().is_none());
+    assert!(secrets.get_opt("web-secret").await.unwrap().is_none());
+    assert!(services.get_opt("web-web").await.unwrap().is_none());
+    assert!(ingresses.get_opt("web-web").await.unwrap().is_none());
+    assert!(cronjobs.get_opt("web-nightly").await.unwrap().is_none());
+    assert!(stored(&client, n, "web").await.is_empty());
+    let err = fails(&["status", "web", "-n", n]);
+    assert!(err.contains("release web not found"), "{err}");
+}
+
+#[tokio::test]
+async fn atomic_upgrade_rolls_back_a_deployment_that_never_becomes_ready() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-atomic").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    ok(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--wait",
+    ]);
+
+    let err = fails(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--set",
+        "neverReady=true",
+        "--atomic",
+        "--timeout",
+        "4s",
+    ]);
+    assert!(err.contains("timed out after 4s"), "{err}");
+    assert!(
+        err.contains("deployment/web-web") || err.contains("Deployment"),
+        "{err}"
+    );
+    assert!(err.contains("rolled back to revision 1"), "{err}");
+    assert_eq!(
+        statuses(&stored(&client, n, "web").await),
+        [(1, "superseded"), (2, "failed"), (3, "deployed")]
+    );
+    let deployments: Api<Deployment> = ns.api();
+    let d = deployments.get("web-web").await.unwrap();
+    let selector = d.spec.unwrap().template.spec.unwrap().node_selector;
+    assert!(
+        selector.is_none_or(|s| s.is_empty()),
+        "the rollback left the unschedulable pod spec"
+    );
+
+    // A failing hook Job fails the upgrade; --atomic rolls back again.
+    let err = fails(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.fail=true",
+        "--set",
+        "message=never",
+        "--atomic",
+        "--timeout",
+        "60s",
+    ]);
+    assert!(err.contains("pre-upgrade hook Job"), "{err}");
+    assert!(err.contains("rolled back to revision 3"), "{err}");
+    let configmaps: Api<ConfigMap> = ns.api();
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "hello"
+    );
+    let last = stored(&client, n, "web").await;
+    assert_eq!(last.values().last().unwrap().0, "deployed");
+}
+
+#[tokio::test]
+async fn atomic_first_install_is_uninstalled() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-atomic-install").await;
+    let n = ns.name.as_str();
+    let err = fails(&[
+        "install",
+        "web",
+        &app_chart(),
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--set",
+        "neverReady=true",
+        "--atomic",
+        "--timeout",
+        "3s",
+    ]);
+    assert!(err.contains("uninstalled"), "{err}");
+    assert!(stored(&client, n, "web").await.is_empty());
+    let deployments: Api<Deployment> = ns.api();
+    assert!(deployments.get_opt("web-web").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn prune_deletes_what_is_no_longer_rendered_except_kept_objects() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-prune").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    ok(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false,extraConfig=true,keptConfig=true",
+    ]);
+    let configmaps: Api<ConfigMap> = ns.api();
+    assert!(configmaps.get_opt("web-extra").await.unwrap().is_some());
+    assert!(configmaps.get_opt("web-kept").await.unwrap().is_some());
+
+    let out = ok(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--reset-values",
+        "--set",
+        "hook.enabled=false,ingress=false",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("kept"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        configmaps.get_opt("web-extra").await.unwrap().is_none(),
+        "not pruned"
+    );
+    assert!(
+        configmaps.get_opt("web-kept").await.unwrap().is_some(),
+        "a keep object was pruned"
+    );
+    let ingresses: Api<Ingress> = ns.api();
+    assert!(
+        ingresses.get_opt("web-web").await.unwrap().is_none(),
+        "ingress not pruned"
+    );
+
+    // Uninstall keeps it too.
+    ok(&["uninstall", "web", "-n", n]);
+    assert!(configmaps.get_opt("web-kept").await.unwrap().is_some());
+    assert!(configmaps.get_opt("web-config").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn existing_objects_are_adopted_only_with_take_ownership() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-adopt").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    let configmaps: Api<ConfigMap> = ns.api();
+    let cm: ConfigMap = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "web-config"}, "data": {"message": "hand-made"}
+    }))
+    .unwrap();
+    configmaps
+        .create(&PostParams::default(), &cm)
+        .await
+        .unwrap();
+    let secrets: Api<Secret> = ns.api();
+    let theirs: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "web-secret", "labels": {"app.kubernetes.io/managed-by": "ketch"},
+                     "annotations": {"ketch.dev/release-name": "alpha", "ketch.dev/release-namespace": n}},
+        "stringData": {"token": "alpha's"}
+    }))
+    .unwrap();
+    secrets
+        .create(&PostParams::default(), &theirs)
+        .await
+        .unwrap();
+
+    let err = fails(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+    ]);
+    assert!(
+        err.contains("ConfigMap") && err.contains("web-config"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no ketch release manages it") && err.contains("--take-ownership"),
+        "{err}"
+    );
+    assert!(
+        err.contains("web-secret: it belongs to release alpha"),
+        "{err}"
+    );
+    // Refused before anything was written.
+    assert!(stored(&client, n, "web").await.is_empty());
+    let deployments: Api<Deployment> = ns.api();
+    assert!(deployments.get_opt("web-web").await.unwrap().is_none());
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "hand-made"
+    );
+
+    ok(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--take-ownership",
+    ]);
+    let adopted = configmaps.get("web-config").await.unwrap();
+    assert!(owned_by(&adopted.metadata, "web", n));
+    assert_eq!(adopted.data.unwrap()["message"], "hello");
+    assert!(owned_by(
+        &secrets.get("web-secret").await.unwrap().metadata,
+        "web",
+        n
+    ));
+
+    // Installing it again is refused: the release exists.
+    let err = fails(&["install", "web", &chart, "-n", n]);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[tokio::test]
+async fn conflicting_field_manager_fails_until_force_conflicts() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-conflict").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    ok(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+    ]);
+    let configmaps: Api<ConfigMap> = ns.api();
+    // Another applier takes the field with server-side apply.
+    configmaps
+        .patch(
+            "web-config",
+            &PatchParams::apply("gitops-bot").force(),
+            &Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                                 "metadata": {"name": "web-config"}, "data": {"message": "bot"}})),
+        )
+        .await
+        .unwrap();
+
+    let err = fails(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--set",
+        "message=mine",
+    ]);
+    assert!(err.contains(".data.message"), "{err}");
+    assert!(err.contains("gitops-bot"), "{err}");
+    assert!(err.contains("--force-conflicts"), "{err}");
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "bot"
+    );
+    assert_eq!(stored(&client, n, "web").await[&2].0, "failed");
+
+    ok(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--set",
+        "message=mine",
+        "--force-conflicts",
+    ]);
+    let cm = configmaps.get("web-config").await.unwrap();
+    assert_eq!(cm.data.unwrap()["message"], "mine");
+    let owners: Vec<String> = cm
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| {
+            m.fields_v1
+                .as_ref()
+                .is_some_and(|f| f.0.to_string().contains("f:message"))
+        })
+        .filter_map(|m| m.manager)
+        .collect();
+    assert_eq!(owners, ["ketch"], "ketch did not take the field over");
+}
+
+#[tokio::test]
+async fn drift_is_corrected_by_the_next_upgrade() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-drift").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    ok(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--wait",
+    ]);
+    let deployments: Api<Deployment> = ns.api();
+    let configmaps: Api<ConfigMap> = ns.api();
+    let secrets: Api<Secret> = ns.api();
+    // Edits behind the release's back: an imperative update, a deletion, a changed Secret.
+    deployments
+        .patch(
+            "web-web",
+            &PatchParams {
+                field_manager: Some("kubectl-edit".into()),
+                ..PatchParams::default()
+            },
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    configmaps
+        .delete("web-config", &DeleteParams::default())
+        .await
+        .unwrap();
+    secrets
+        .patch(
+            "web-secret",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"stringData": {"token": "tampered"}})),
+        )
+        .await
+        .unwrap();
+
+    let out = ok(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("took back .spec.replicas"),
+        "{}",
+        text(&out)
+    );
+    let d = deployments.get("web-web").await.unwrap();
+    assert_eq!(d.spec.unwrap().replicas, Some(1));
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "hello"
+    );
+    assert_eq!(
+        secrets.get("web-secret").await.unwrap().data.unwrap()["token"].0,
+        b"s3cr3t"
+    );
+    // Nothing drifted since: the next upgrade writes no object.
+    let out = ok(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("CHANGES: 0 applied, 6 unchanged"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn a_release_over_one_mebibyte_is_split_and_read_back() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-big").await;
+    let n = ns.name.as_str();
+    // 3 MB of pseudo-random hex: gzip halves it, so the record needs several Secrets.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let blob: String = (0..3_000_000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            char::from_digit((seed % 16) as u32, 16).unwrap()
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("blob.txt");
+    std::fs::write(&file, &blob).unwrap();
+    let set_file = format!("blob={}", file.display());
+    ok(&[
+        "install",
+        "big",
+        &app_chart(),
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--set-file",
+        &set_file,
+    ]);
+    let stored = stored(&client, n, "big").await;
+    let (status, parts) = &stored[&1];
+    assert_eq!(status, "deployed");
+    assert!(
+        *parts >= 2,
+        "a {}-byte record was stored in {parts} Secret(s)",
+        blob.len()
+    );
+    let secrets: Api<Secret> = ns.api();
+    for s in secrets
+        .list(&ListParams::default().labels("ketch.dev/release=big"))
+        .await
+        .unwrap()
+        .items
+    {
+        let size: usize = s.data.unwrap().values().map(|v| v.0.len()).sum();
+        assert!(size < 1024 * 1024, "a release Secret holds {size} bytes");
+    }
+    let values: Value =
+        serde_json::from_slice(&ok(&["get", "values", "big", "-n", n, "-o", "json"]).stdout)
+            .unwrap();
+    assert_eq!(values["blob"].as_str().map(str::len), Some(blob.len()));
+    assert!(
+        values["blob"] == blob.as_str(),
+        "the blob did not read back intact"
+    );
+    // An upgrade reads it back too and supersedes it.
+    ok(&[
+        "upgrade",
+        "big",
+        &app_chart(),
+        "-n",
+        n,
+        "--reuse-values",
+        "--set",
+        "message=again",
+    ]);
+    let history: Value =
+        serde_json::from_slice(&ok(&["history", "big", "-n", n, "-o", "json"]).stdout).unwrap();
+    assert_eq!(history[0]["status"], "superseded");
+    assert_eq!(history[1]["status"], "deployed");
+}
+
+#[tokio::test]
+async fn a_killed_install_is_recovered_by_an_upgrade_once_its_lock_expires() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-killed").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    // An install that waits for a Deployment that never becomes ready, killed mid-way.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ketch"))
+        .args([
+            "install",
+            "web",
+            &chart,
+            "-n",
+            n,
+            "--set",
+            "hook.enabled=false",
+            "--set",
+            "neverReady=true",
+            "--wait",
+            "--timeout",
+            "120s",
+            "--lock-duration",
+            "3s",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deployments: Api<Deployment> = ns.api();
+    wait_for("the install to apply its Deployment", || {
+        let deployments = deployments.clone();
+        async move {
+            deployments
+                .get_opt("web-web")
+                .await
+                .ok()
+                .flatten()
+                .map(|_| ())
+        }
+    })
+    .await;
+    child.kill().unwrap(); // SIGKILL: no cleanup runs
+    child.wait().unwrap();
+    assert_eq!(
+        statuses(&stored(&client, n, "web").await),
+        [(1, "pending-install")]
+    );
+    let leases: Api<Lease> = ns.api();
+    assert!(
+        leases.get_opt("ketch.release.web").await.unwrap().is_some(),
+        "the lease is gone"
+    );
+
+    // While the lease lives, another operation is refused and told who holds it.
+    let err = fails(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+    ]);
+    assert!(
+        err.contains("in progress since") && err.contains("held by"),
+        "{err}"
+    );
+
+    // Once it expired, an upgrade proceeds and the interrupted revision is marked failed.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    ok(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--wait",
+        "--timeout",
+        "90s",
+    ]);
+    assert_eq!(
+        statuses(&stored(&client, n, "web").await),
+        [(1, "failed"), (2, "deployed")]
+    );
+    assert_eq!(ready_replicas(&deployments, "web-web").await, (1, 1));
+    let history = String::from_utf8_lossy(&ok(&["history", "web", "-n", n]).stdout).into_owned();
+    assert!(history.contains("interrupted"), "{history}");
+}
+
+#[tokio::test]
+async fn crds_are_applied_first_and_established_before_their_objects() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-crd").await;
+    let n = ns.name.as_str();
+    // A previous run on the same cluster may have left the CRD owned by its release.
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(client.clone());
+    let _ = crds
+        .delete("gadgets.e2e.ketch.dev", &DeleteParams::default())
+        .await;
+    wait_for("an old Gadget CRD to go", || {
+        let crds = crds.clone();
+        async move {
+            crds.get_opt("gadgets.e2e.ketch.dev")
+                .await
+                .ok()?
+                .is_none()
+                .then_some(())
+        }
+    })
+    .await;
+    ok(&[
+        "install",
+        "gadgets",
+        &fixture("crd").display().to_string(),
+        "-n",
+        n,
+        "--set",
+        "size=2",
+    ]);
+    let gvk = kube::api::GroupVersionKind::gvk("e2e.ketch.dev", "v1", "Gadget");
+    let (resource, _) = kube::discovery::pinned_kind(&client, &gvk).await.unwrap();
+    let gadgets: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), n, &resource);
+    let gadget = gadgets
+        .get("gadgets-gadget")
+        .await
+        .expect("the custom resource");
+    assert_eq!(gadget.data["spec"]["size"], 2);
+    // Uninstall deletes the custom resource but never the CRD.
+    ok(&["uninstall", "gadgets", "-n", n]);
+    assert!(gadgets.get_opt("gadgets-gadget").await.unwrap().is_none());
+    assert!(
+        crds.get_opt("gadgets.e2e.ketch.dev")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn diff_shows_changes_with_secret_values_redacted() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-diff").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    ok(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+    ]);
+    let same = ketch(&[
+        "diff",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    assert!(same.stdout.is_empty(), "{}", text(&same));
+
+    let changed = ketch(&[
+        "diff",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false,message=v2,token=n3w-s3cr3t,ingress=false",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(changed.status.code(), Some(2), "{}", text(&changed));
+    let out = String::from_utf8_lossy(&changed.stdout);
+    assert!(
+        out.contains("-  message: hello") && out.contains("+  message: v2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Secret") && out.contains("(redacted: new value)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("n3w-s3cr3t") && !out.contains("s3cr3t"),
+        "a secret value leaked: {out}"
+    );
+    assert!(
+        out.contains("Ingress") && out.contains("(removed)"),
+        "{out}"
+    );
+    // A diff changes nothing.
+    let configmaps: Api<ConfigMap> = ns.api();
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "hello"
+    );
+}
+
+#[tokio::test]
+async fn cluster_errors_are_clear_and_leave_the_release_consistent() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-errors").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+
+    // Missing namespace.
+    let err = fails(&["install", "web", &chart, "-n", "e2e-no-such-namespace"]);
+    assert!(
+        err.contains("namespace \"e2e-no-such-namespace\" does not exist")
+            && err.contains("--create-namespace"),
+        "{err}"
+    );
+
+    // Unknown kind: refused before anything is written.
+    let err = fails(&["install", "web", &chart, "-n", n, "--set", "widget=true"]);
+    assert!(
+        err.contains("kind Widget") && err.contains("CustomResourceDefinition"),
+        "{err}"
+    );
+    assert!(stored(&client, n, "web").await.is_empty());
+
+    // Immutable field: the Deployment's selector.
+    ok(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+    ]);
+    let err = fails(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--set",
+        "track=canary",
+    ]);
+    assert!(
+        err.contains("spec.selector") && err.contains("cannot be changed in place"),
+        "{err}"
+    );
+    assert_eq!(
+        statuses(&stored(&client, n, "web").await),
+        [(1, "deployed"), (2, "failed")]
+    );
+    // The failed revision does not block the next upgrade.
+    ok(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--set",
+        "message=fine",
+    ]);
+    assert_eq!(stored(&client, n, "web").await[&3].0, "deployed");
+
+    // Unreachable cluster and missing kubeconfig.
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dir.path().join("dead.kubeconfig");
+    std::fs::write(
+        &dead,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n\
+         users: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n",
+    )
+    .unwrap();
+    let out = ketch_with(
+        &["status", "web", "-n", n],
+        &[("KUBECONFIG", dead.to_str().unwrap())],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("cannot reach the cluster at https://127.0.0.1:1"),
+        "{err}"
+    );
+    let out = ketch_with(&["list", "--kubeconfig", "/nonexistent/kubeconfig"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/kubeconfig") && err.contains("no such file"),
+        "{err}"
+    );
+
+    // RBAC: a service account without permissions.
+    let accounts: Api<ServiceAccount> = ns.api();
+    let sa: ServiceAccount =
+        serde_json::from_value(json!({"metadata": {"name": "nobody"}})).unwrap();
+    accounts.create(&PostParams::default(), &sa).await.unwrap();
+    let token = accounts
+        .create_token_request(
+            "nobody",
+            &PostParams::default(),
+            &serde_json::from_value(json!({"spec": {"audiences": []}})).unwrap(),
+        )
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .token;
+    let admin = std::fs::read_to_string(std::env::var("KUBECONFIG").unwrap()).unwrap();
+    let admin: Value =
+        serde_json::to_value(kube::config::Kubeconfig::from_yaml(&admin).unwrap()).unwrap();
+    let cluster = &admin["clusters"][0]["cluster"];
+    let restricted = dir.path().join("nobody.kubeconfig");
+    std::fs::write(
+        &restricted,
+        serde_json::to_string(&json!({
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "c", "cluster": cluster}],
+            "users": [{"name": "nobody", "user": {"token": token}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "nobody"}}],
+            "current-context": "c"
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = ketch_with(
+        &[
+            "install",
+            "denied",
+            &chart,
+            "-n",
+            n,
+            "--set",
+            "hook.enabled=false",
+        ],
+        &[("KUBECONFIG", restricted.to_str().unwrap())],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("forbidden") && err.contains("RBAC"), "{err}");
+    assert!(stored(&client, n, "denied").await.is_empty());
+}
