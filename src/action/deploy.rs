@@ -23,7 +23,7 @@ use super::error::ReleaseError;
 use crate::apply::live::{self, LiveObjects};
 use crate::apply::ownership::{self, decorate};
 use crate::apply::target::key_of;
-use crate::apply::{self, ApplyOptions, ObjectKey, Target, drift};
+use crate::apply::{Applier, ApplyOptions, ObjectKey, Target, drift};
 use crate::cluster::{Cluster, ClusterError, FieldConflict, Resources};
 use crate::hooks::{self, HookContext, Phase};
 use crate::manifest::{Object, order};
@@ -209,6 +209,12 @@ fn new_info(status: Status, description: &str) -> Info {
     }
 }
 
+/// The previous revision's objects by key, and whether unchanged ones may be skipped.
+struct Originals<'a> {
+    objects: HashMap<ObjectKey, &'a Object>,
+    skip_unchanged: bool,
+}
+
 /// An object to apply: decorated, resolved (when its kind is served yet).
 struct Desired {
     raw: Object,
@@ -267,21 +273,17 @@ impl Deploy<'_> {
         )?;
 
         if self.settings.dry_run == Some(DryRun::Server) {
+            let applier = Applier::new(
+                &self.cluster.client,
+                ApplyOptions {
+                    method: ApplyMethod::Ssa,
+                    force_conflicts: self.settings.force_conflicts,
+                    dry_run: true,
+                },
+            );
             for d in crds.iter().chain(&objects) {
                 if let Some(target) = &d.target {
-                    let options = ApplyOptions {
-                        method: ApplyMethod::Ssa,
-                        force_conflicts: self.settings.force_conflicts,
-                        dry_run: true,
-                    };
-                    apply::apply_object(
-                        &self.cluster.client,
-                        target,
-                        None,
-                        live.get(&target.key()),
-                        options,
-                    )
-                    .await?;
+                    applier.apply(target, None, live.get(&target.key())).await?;
                 }
             }
             release.info = Some(new_info(operation.pending(), "Dry run complete"));
@@ -310,7 +312,7 @@ impl Deploy<'_> {
                 objects,
                 prune,
                 &mut live,
-                previous,
+                history,
                 &mut report,
             )
             .await;
@@ -350,7 +352,7 @@ impl Deploy<'_> {
         objects: Vec<Desired>,
         prune: Vec<Target>,
         live: &mut LiveObjects,
-        previous: Option<&Release>,
+        history: &History,
         report: &mut Report,
     ) -> Result<(), ReleaseError> {
         let (pre, post) = operation.hooks();
@@ -359,24 +361,36 @@ impl Deploy<'_> {
             .run_hooks(&release.name, &release.namespace, &hook_objects, pre)
             .await?;
 
-        // Skipping unchanged objects is sound only over a revision that was
-        // fully deployed with the same method.
-        let previous_objects: Vec<Object> = previous
-            .filter(|p| p.status() == Status::Deployed && p.apply_method == release.apply_method)
+        // The client-side merge's "original" is the last deployed revision (as
+        // Helm's); skipping unchanged objects is sound only when the latest
+        // revision is that one, fully deployed with the same method.
+        let base = history.deployed.as_ref().or(history.latest.as_ref());
+        let base_objects: Vec<Object> = base
             .map(|p| p.crd_objects().into_iter().chain(p.objects()).collect())
             .unwrap_or_default();
-        let previous_index: HashMap<ObjectKey, Object> = previous_objects
-            .into_iter()
-            .map(|o| (self.key(&o, &release.namespace), o))
-            .collect();
-        let base: HashMap<ObjectKey, &Object> =
-            previous_index.iter().map(|(k, o)| (k.clone(), o)).collect();
+        let originals = Originals {
+            objects: base_objects
+                .iter()
+                .map(|o| (self.key(o, &release.namespace), o))
+                .collect(),
+            skip_unchanged: history.latest.as_ref().is_some_and(|l| {
+                l.status() == Status::Deployed && l.apply_method == release.apply_method
+            }),
+        };
+        let applier = Applier::new(
+            &self.cluster.client,
+            ApplyOptions {
+                method: release.apply_method,
+                force_conflicts: self.settings.force_conflicts,
+                dry_run: false,
+            },
+        );
 
         // CRDs first, then wait until established and learn their kinds.
         let mut established = Vec::new();
         for d in &crds {
             let Some(target) = &d.target else { continue };
-            self.apply_one(d, target, &base, live, release, report)
+            self.apply_one(&applier, d, target, &originals, live, release, report)
                 .await?;
             established.push(target);
         }
@@ -407,7 +421,7 @@ impl Deploy<'_> {
                     Target::resolve(raw, &self.cluster.resources, &release.namespace)?
                 }
             };
-            self.apply_one(d, &target, &base, live, release, report)
+            self.apply_one(&applier, d, &target, &originals, live, release, report)
                 .await?;
             applied_targets.push(target);
         }
@@ -449,38 +463,42 @@ impl Deploy<'_> {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn apply_one(
         &self,
+        applier: &Applier,
         desired: &Desired,
         target: &Target,
-        base: &HashMap<ObjectKey, &Object>,
+        originals: &Originals<'_>,
         live: &LiveObjects,
         release: &Release,
         report: &mut Report,
     ) -> Result<(), ReleaseError> {
         let key = target.key();
         let current = live.get(&key);
-        let original = base.get(&key);
-        let unchanged = original.is_some_and(|o| o.data == desired.raw.data)
+        let original = originals.objects.get(&key);
+        let unchanged = originals.skip_unchanged
+            && original.is_some_and(|o| o.data == desired.raw.data)
             && current.is_some_and(|l| drift::holds(l, target.data()));
         if unchanged {
             report.unchanged += 1;
             return Ok(());
         }
-        let options = ApplyOptions {
-            method: release.apply_method,
-            force_conflicts: self.settings.force_conflicts,
-            dry_run: false,
+        // What the previous revision sent: decorated and namespaced like the target.
+        let original_value = original.and_then(|o| {
+            let mut o = (*o).clone();
+            decorate(&mut o.data, &release.name, &release.namespace);
+            Target::resolve(o, &self.cluster.resources, &release.namespace)
+                .ok()
+                .map(|t| Value::Object(t.object.data))
+        });
+        let Some(applied) = applier
+            .apply(target, original_value.as_ref(), current)
+            .await?
+        else {
+            report.unchanged += 1;
+            return Ok(());
         };
-        let original_value = original.map(|o| Value::Object(o.data.clone()));
-        let applied = apply::apply_object(
-            &self.cluster.client,
-            target,
-            original_value.as_ref(),
-            current,
-            options,
-        )
-        .await?;
         for conflict in applied.took_back {
             (self.progress)(&format!(
                 "{}: took back {} from {:?} (changed outside the release)",

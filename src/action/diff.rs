@@ -14,7 +14,7 @@ use super::deploy::{History, Operation, resolved_key};
 use super::error::ReleaseError;
 use super::upgrade::{ChartRequest, render, values_for};
 use crate::apply::ownership::{self, decorate};
-use crate::apply::{self, ApplyOptions, Target};
+use crate::apply::{Applier, ApplyOptions, Target};
 use crate::cluster::Cluster;
 use crate::release::{ApplyMethod, ReleaseStore, Status};
 use crate::values::UserValues;
@@ -66,6 +66,15 @@ pub async fn run(
         cluster.capabilities(),
         Some(&history),
     )?;
+    // Always a server-side dry run: it shows what the server would hold.
+    let applier = Applier::new(
+        &cluster.client,
+        ApplyOptions {
+            method: ApplyMethod::Ssa,
+            force_conflicts: request.settings.force_conflicts,
+            dry_run: true,
+        },
+    );
     let mut diffs = Vec::new();
     let mut wanted = BTreeSet::new();
     for raw in release.crd_objects().into_iter().chain(release.objects()) {
@@ -91,18 +100,16 @@ pub async fn run(
             .await
             .map_err(|e| crate::cluster::ClusterError::from_kube(e, target.describe()))?
             .and_then(|o| serde_json::to_value(o).ok());
-        let options = ApplyOptions {
-            method: ApplyMethod::Ssa,
-            force_conflicts: request.settings.force_conflicts,
-            dry_run: true,
-        };
-        let applied =
-            apply::apply_object(&cluster.client, &target, None, live.as_ref(), options).await?;
+        let applied = applier
+            .apply(&target, None, live.as_ref())
+            .await?
+            .map(|a| a.object)
+            .or(live.clone());
         push(
             &mut diffs,
             &target.describe(),
             live.as_ref(),
-            Some(&applied.object),
+            applied.as_ref(),
         );
     }
     // What the upgrade would prune.

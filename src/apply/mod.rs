@@ -22,6 +22,7 @@ pub use target::{ObjectKey, Target};
 
 use crate::cluster::ClusterError;
 use crate::release::ApplyMethod;
+use client::{ClientApplier, ClientApplyError, ClientApplyOptions, Outcome};
 
 /// How objects are sent.
 #[derive(Debug, Clone, Copy, Default)]
@@ -36,36 +37,80 @@ pub struct ApplyOptions {
 pub enum ApplyError {
     #[error(transparent)]
     Cluster(#[from] ClusterError),
-    #[error("{object}: {message}")]
-    ClientSide { object: String, message: String },
+    #[error("{0}")]
+    ClientSide(String),
 }
 
-/// Sends one object. `original` is the previous revision's version of it
-/// (the client-side merge needs it), `live` what the cluster holds, if read.
-pub async fn apply_object(
-    client: &Client,
-    target: &Target,
-    original: Option<&Value>,
-    live: Option<&Value>,
+impl From<ClientApplyError> for ApplyError {
+    fn from(e: ClientApplyError) -> Self {
+        match e {
+            ClientApplyError::Api { object, source, .. } => {
+                ApplyError::Cluster(ClusterError::from_kube(source, object))
+            }
+            other => ApplyError::ClientSide(other.to_string()),
+        }
+    }
+}
+
+/// Sends objects by one method; the client-side method reads each
+/// group-version's patch metadata once per applier.
+pub struct Applier {
+    client: Client,
     options: ApplyOptions,
-) -> Result<Applied, ApplyError> {
-    match options.method {
-        ApplyMethod::Ssa => Ok(server_side::apply(
-            client,
-            target,
-            live,
-            SsaOptions {
-                force_conflicts: options.force_conflicts,
-                dry_run: options.dry_run,
-            },
-        )
-        .await?),
-        ApplyMethod::Client => {
-            let _ = (original, live);
-            Err(ApplyError::ClientSide {
-                object: target.describe(),
-                message: "--apply-method client is not available in this build yet; use the default server-side apply (--apply-method ssa)".into(),
-            })
+    client_side: Option<ClientApplier>,
+}
+
+impl Applier {
+    pub fn new(client: &Client, options: ApplyOptions) -> Self {
+        let client_side = (options.method == ApplyMethod::Client).then(|| {
+            ClientApplier::with_options(
+                client.clone(),
+                ClientApplyOptions {
+                    field_manager: FIELD_MANAGER.to_string(),
+                    dry_run: options.dry_run,
+                },
+            )
+        });
+        Applier {
+            client: client.clone(),
+            options,
+            client_side,
+        }
+    }
+
+    /// Sends one object. `original` is the previous revision's version of it
+    /// (the client-side three-way merge needs it), `live` what the cluster
+    /// holds, if already read. `Ok(None)`: the client-side merge found nothing to send.
+    pub async fn apply(
+        &self,
+        target: &Target,
+        original: Option<&Value>,
+        live: Option<&Value>,
+    ) -> Result<Option<Applied>, ApplyError> {
+        match &self.client_side {
+            None => Ok(Some(
+                server_side::apply(
+                    &self.client,
+                    target,
+                    live,
+                    SsaOptions {
+                        force_conflicts: self.options.force_conflicts,
+                        dry_run: self.options.dry_run,
+                    },
+                )
+                .await?,
+            )),
+            Some(applier) => {
+                let namespace = target.namespace().filter(|_| target.resource.namespaced);
+                let modified = Value::Object(target.data().clone());
+                let done = applier
+                    .apply(&target.resource.api, namespace, original, &modified)
+                    .await?;
+                Ok((done.outcome != Outcome::Unchanged).then_some(Applied {
+                    object: done.object,
+                    took_back: Vec::new(),
+                }))
+            }
         }
     }
 }

@@ -1156,3 +1156,127 @@ async fn cluster_errors_are_clear_and_leave_the_release_consistent() {
     assert!(err.contains("forbidden") && err.contains("RBAC"), "{err}");
     assert!(stored(&client, n, "denied").await.is_empty());
 }
+
+#[tokio::test]
+async fn client_side_apply_method_is_a_three_way_merge() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-client").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    let flags = ["--set", "hook.enabled=false", "--apply-method", "client"];
+    let with = |args: &[&str]| -> Vec<String> {
+        args.iter().chain(&flags).map(|s| s.to_string()).collect()
+    };
+    let run = |args: Vec<String>| ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    run(with(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "extraConfig=true",
+    ]));
+    let configmaps: Api<ConfigMap> = ns.api();
+    let cm = configmaps.get("web-config").await.unwrap();
+    assert!(owned_by(&cm.metadata, "web", n));
+    let operations: Vec<(String, String)> = cm
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            (
+                m.manager.unwrap_or_default(),
+                m.operation.unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        operations.contains(&("ketch".into(), "Update".into())),
+        "not a client-side write: {operations:?}"
+    );
+    // Drift on a field of the manifest is corrected; a field only the live object has stays.
+    let deployments: Api<Deployment> = ns.api();
+    deployments
+        .patch(
+            "web-web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 4},
+                                 "metadata": {"annotations": {"team": "ml"}}})),
+        )
+        .await
+        .unwrap();
+    run(with(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--reset-values",
+        "--set",
+        "message=v2",
+    ]));
+    let d = deployments.get("web-web").await.unwrap();
+    assert_eq!(d.spec.unwrap().replicas, Some(1));
+    assert_eq!(
+        d.metadata
+            .annotations
+            .unwrap()
+            .get("team")
+            .map(String::as_str),
+        Some("ml")
+    );
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "v2"
+    );
+    assert!(
+        configmaps.get_opt("web-extra").await.unwrap().is_none(),
+        "not pruned"
+    );
+    let status: Value =
+        serde_json::from_slice(&ok(&["status", "web", "-n", n, "-o", "json"]).stdout).unwrap();
+    assert_eq!(status["applyMethod"], "client");
+}
+
+#[tokio::test]
+async fn server_dry_run_validates_and_writes_nothing() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-dry").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    let out = ok(&["install", "web", &chart, "-n", n, "--dry-run=server"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("MANIFEST:") && stdout.contains("kind: Deployment"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("HOOKS:") && stdout.contains("web-migrate"),
+        "{stdout}"
+    );
+    assert!(stored(&client, n, "web").await.is_empty());
+    let deployments: Api<Deployment> = ns.api();
+    assert!(deployments.get_opt("web-web").await.unwrap().is_none());
+    let leases: Api<Lease> = ns.api();
+    assert!(leases.get_opt("ketch.release.web").await.unwrap().is_none());
+    // The server validates: an invalid object fails the dry run.
+    let err = fails(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--dry-run=server",
+        "--set",
+        "replicas=-1",
+    ]);
+    assert!(err.contains("replicas"), "{err}");
+    // A client dry run needs no cluster at all.
+    let out = ketch_with(
+        &["install", "web", &chart, "-n", n, "--dry-run"],
+        &[("KUBECONFIG", "/nonexistent")],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
