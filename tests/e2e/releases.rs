@@ -1280,3 +1280,62 @@ async fn server_dry_run_validates_and_writes_nothing() {
     );
     assert!(out.status.success(), "{}", text(&out));
 }
+
+#[tokio::test]
+async fn upgrade_install_creates_the_namespace_keeps_history_max_and_runs_delete_hooks() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-misc").await;
+    // A namespace of its own that does not exist yet.
+    let n = format!("{}-new", ns.name);
+    let chart = app_chart();
+    let base = [
+        "-n",
+        n.as_str(),
+        "--set",
+        "hook.enabled=false,deleteHook=true",
+        "--history-max",
+        "2",
+    ];
+    let run = |first: &[&str]| ok(&first.iter().chain(&base).copied().collect::<Vec<_>>());
+    run(&["upgrade", "web", &chart, "--install", "--create-namespace"]);
+    run(&["upgrade", "web", &chart, "--set", "message=two"]);
+    run(&["upgrade", "web", &chart, "--set", "message=three"]);
+    assert_eq!(
+        statuses(&stored(&client, &n, "web").await),
+        [(2, "superseded"), (3, "deployed")],
+        "--history-max 2 keeps the two newest revisions"
+    );
+    // Rollback to a trimmed revision is refused with the revisions that exist.
+    let err = fails(&["rollback", "web", "1", "-n", &n]);
+    assert!(
+        err.contains("no revision 1") && err.contains("2, 3"),
+        "{err}"
+    );
+
+    ok(&["uninstall", "web", "-n", &n, "--keep-history"]);
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &n);
+    let goodbye = jobs
+        .get("web-goodbye")
+        .await
+        .expect("the pre-delete hook ran");
+    assert_eq!(goodbye.status.and_then(|s| s.succeeded), Some(1));
+    let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &n);
+    assert!(configmaps.get_opt("web-config").await.unwrap().is_none());
+    assert_eq!(stored(&client, &n, "web").await[&3].0, "uninstalled");
+    let listed: Value =
+        serde_json::from_slice(&ok(&["list", "-n", &n, "-o", "json"]).stdout).unwrap();
+    assert_eq!(
+        listed,
+        json!([]),
+        "an uninstalled release is listed without --all"
+    );
+    let listed: Value =
+        serde_json::from_slice(&ok(&["list", "-n", &n, "-a", "-o", "json"]).stdout).unwrap();
+    assert_eq!(listed[0]["status"], "uninstalled");
+    // A kept history does not stop a new install of the name.
+    run(&["install", "web", &chart]);
+    assert_eq!(
+        stored(&client, &n, "web").await.values().last().unwrap().0,
+        "deployed"
+    );
+}
