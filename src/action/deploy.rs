@@ -664,7 +664,16 @@ impl Deploy<'_> {
             let Some(object) = live.get(&key) else {
                 continue;
             };
-            if ownership::is_owned_by(object, release, namespace) || base_keys.contains_key(&key) {
+            // Ours by its annotations, or a previous revision's object whose
+            // annotations were stripped; never one another release claims.
+            let owner = ownership::owner_of(object);
+            let ours = match &owner {
+                ownership::Owner::Release { .. } => {
+                    ownership::is_owned_by(object, release, namespace)
+                }
+                ownership::Owner::Nobody => base_keys.contains_key(&key),
+            };
+            if ours {
                 continue;
             }
             refused.push(format!(

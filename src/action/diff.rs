@@ -64,7 +64,6 @@ pub async fn run(
         history.next_revision(),
         !exists,
         cluster.capabilities(),
-        Some(&history),
     )?;
     // Always a server-side dry run: it shows what the server would hold.
     let applier = Applier::new(

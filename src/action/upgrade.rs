@@ -65,7 +65,7 @@ pub async fn run(
     let settings = &request.settings;
     if settings.dry_run == Some(DryRun::Client) && mode == Mode::Install {
         // Like Helm: a client dry run of an install never contacts the cluster.
-        let release = render(request, &user, None, 1, true, Capabilities::default(), None)?;
+        let release = render(request, &user, None, 1, true, Capabilities::default())?;
         return Ok(Outcome {
             release,
             report: Report::default(),
@@ -154,7 +154,6 @@ async fn locked(
         history.next_revision(),
         operation == Operation::Install,
         cluster.capabilities(),
-        Some(&history),
     )?;
     if settings.dry_run == Some(DryRun::Client) {
         return Ok(Outcome {
@@ -276,7 +275,6 @@ pub(crate) fn render(
     revision: u64,
     is_install: bool,
     capabilities: Capabilities,
-    _history: Option<&History>,
 ) -> Result<Release, ReleaseError> {
     let chart = loader::load(&request.chart).map_err(crate::error::Error::from)?;
     let info = ReleaseInfo {

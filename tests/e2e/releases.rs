@@ -1339,3 +1339,40 @@ async fn upgrade_install_creates_the_namespace_keeps_history_max_and_runs_delete
         "deployed"
     );
 }
+
+#[tokio::test]
+async fn templates_look_up_live_objects() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-lookup").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    ok(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false,lookupDemo=true",
+    ]);
+    let configmaps: Api<ConfigMap> = ns.api();
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["previous"],
+        "none"
+    );
+    ok(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--reuse-values",
+        "--set",
+        "message=v2",
+    ]);
+    let data = configmaps.get("web-config").await.unwrap().data.unwrap();
+    assert_eq!(
+        (data["message"].as_str(), data["previous"].as_str()),
+        ("v2", "hello")
+    );
+}
