@@ -28,7 +28,7 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
             ]
         })
         .collect();
-    releases::write_stdout(&releases::table(
+    releases::write_stdout(&super::output::table(
         &[
             "REVISION",
             "UPDATED",

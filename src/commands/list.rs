@@ -12,7 +12,7 @@ pub fn run(args: &ListArgs) -> Result<()> {
         return releases::print_structured(&found, args.output);
     }
     let rows: Vec<Vec<String>> = found.iter().map(releases::summary_row).collect();
-    releases::write_stdout(&releases::table(
+    releases::write_stdout(&super::output::table(
         &[
             "NAME",
             "NAMESPACE",

@@ -116,28 +116,6 @@ pub fn print_structured<T: serde::Serialize>(value: &T, format: ReleaseOutput) -
     write_stdout(&text)
 }
 
-/// Columns padded to the widest cell, as Helm prints them.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    for row in std::iter::once(&header).chain(rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(cells.join("\t").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 pub fn summary_row(s: &Summary) -> Vec<String> {
     vec![
         s.name.clone(),
