@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::index::{ChartVersion, IndexFile};
-use crate::version::{Constraint, ConstraintError, cmp_precedence, parse_version};
+use crate::version::{Constraint, ConstraintError, Version, cmp_precedence, parse_version};
 
 /// Helm joins the searched fields with a vertical tab, which no field holds.
 const SEP: char = '\u{b}';
@@ -39,6 +39,8 @@ struct Candidate<'a> {
     name: String,
     score: usize,
     chart: &'a ChartVersion,
+    /// `None` for a version Helm cannot read either; such entries never match.
+    version: Option<Version>,
 }
 
 /// Searches `indexes` (repository name and its index).
@@ -68,6 +70,7 @@ pub fn search(
                     name: name.clone(),
                     score,
                     chart: version,
+                    version: parse_version(&version.version).ok(),
                 });
             }
         }
@@ -92,10 +95,10 @@ pub fn search(
         if !request.all_versions && found.contains(&c.name) {
             continue;
         }
-        let Ok(version) = parse_version(&c.chart.version) else {
+        let Some(version) = &c.version else {
             continue;
         };
-        if constraint.matches(&version) {
+        if constraint.matches(version) {
             found.insert(c.name.clone());
             hits.push(SearchHit {
                 name: c.name,

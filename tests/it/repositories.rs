@@ -857,3 +857,161 @@ fn index_downloads_are_capped() {
         "{err}"
     );
 }
+
+// --- Helm as the peer ------------------------------------------------------------------------------
+
+/// Helm built from its Go module: `KETCH_TEST_HELM` (tests/run sets it), else what
+/// `tests/tools/helm` prints, building it on first use. Without Helm these tests fail, saying why.
+fn helm_binary() -> PathBuf {
+    static HELM: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let found = HELM.get_or_init(|| {
+        if let Some(path) = std::env::var_os("KETCH_TEST_HELM") {
+            return Ok(PathBuf::from(path));
+        }
+        let out = Command::new("bash")
+            .arg(format!("{REPO}/tests/tools/helm"))
+            .output()
+            .map_err(|e| format!("cannot run tests/tools/helm: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    });
+    match found {
+        Ok(path) if path.is_file() => path.clone(),
+        Ok(path) => panic!("KETCH_TEST_HELM={} is not a file", path.display()),
+        Err(e) => panic!(
+            "the Helm interoperability tests need Helm, and tests/tools/helm could not build it \
+             (it needs Go 1.26+; or set KETCH_TEST_HELM to a helm binary):\n{e}"
+        ),
+    }
+}
+
+impl Home {
+    /// Helm with all its directories under this home.
+    fn helm(&self, args: &[&str]) -> String {
+        let h = self.path("helm");
+        let out = Command::new(helm_binary())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("HELM_CONFIG_HOME", h.join("config"))
+            .env("HELM_CACHE_HOME", h.join("cache"))
+            .env("HELM_DATA_HOME", h.join("data"))
+            .env("HELM_REPOSITORY_CONFIG", h.join("config/repositories.yaml"))
+            .env("HELM_REPOSITORY_CACHE", h.join("cache/repository"))
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY")
+            .output()
+            .expect("run helm");
+        assert!(
+            out.status.success(),
+            "helm {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+#[test]
+fn ketch_reads_the_index_helm_writes() {
+    let home = Home::new();
+    let server = Server::start();
+    let old = home.package_demo("charts", "1.0.0");
+    let new = home.package_demo("charts", "1.2.3");
+    let dir = home.path("charts");
+    let url = format!("{}/charts", server.url);
+    home.helm(&["repo", "index", dir.to_str().unwrap(), "--url", &url]);
+
+    let (index, warnings) = IndexFile::load(&dir.join("index.yaml")).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let demo = &index.entries["demo"];
+    let got: Vec<(&str, &str)> = demo
+        .iter()
+        .map(|v| (v.version.as_str(), v.digest.as_deref().unwrap()))
+        .collect();
+    assert_eq!(got, [("1.2.3", &*sha256(&new)), ("1.0.0", &*sha256(&old))]);
+    assert_eq!(demo[0].urls, [format!("{url}/demo-1.2.3.tgz")]);
+    assert_eq!(demo[0].app_version.as_deref(), Some("4.5"));
+
+    server.serve_file("/charts/index.yaml", &dir.join("index.yaml"));
+    server.serve_file("/charts/demo-1.0.0.tgz", &old);
+    server.serve_file("/charts/demo-1.2.3.tgz", &new);
+    home.ok(&["repo", "add", "helm-made", &url]);
+    let out = home.ok(&["search", "repo", "demo", "--versions", "-o", "json"]);
+    assert!(
+        out.contains(r#""name":"helm-made/demo","version":"1.0.0""#),
+        "{out}"
+    );
+    home.ok(&["pull", "helm-made/demo", "--verify-digest", "-d", "out"]);
+    assert_eq!(
+        fs::read(home.path("out/demo-1.2.3.tgz")).unwrap(),
+        fs::read(&new).unwrap()
+    );
+}
+
+#[test]
+fn helm_reads_the_index_and_archives_ketch_writes() {
+    let home = Home::new();
+    let server = Server::start();
+    for version in ["1.0.0", "1.2.3", "2.0.0-rc.1"] {
+        let archive = home.package_demo("published", version);
+        server.serve_file(&format!("/charts/demo-{version}.tgz"), &archive);
+    }
+    let published = home.path("published");
+    let url = format!("{}/charts", server.url);
+    home.ok(&["repo", "index", published.to_str().unwrap(), "--url", &url]);
+    server.serve_file("/charts/index.yaml", &published.join("index.yaml"));
+
+    home.helm(&["repo", "add", "made-by-ketch", &url]);
+    let versions = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["search", "repo", "demo", "-o", "json"];
+        full.extend_from_slice(args);
+        let hits: Vec<serde_json::Value> = serde_json::from_str(&home.helm(&full)).unwrap();
+        hits.iter()
+            .map(|h| h["version"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(versions(&[]), ["1.2.3"]);
+    assert_eq!(versions(&["--versions"]), ["1.2.3", "1.0.0"]);
+    assert_eq!(versions(&["--devel"]), ["2.0.0-rc.1"]);
+    // ketch's search answers the same questions the same way.
+    let ours = home.ok(&["repo", "add", "made-by-ketch", &url]);
+    assert!(ours.contains("has been added"), "{ours}");
+    let helm_json = home.helm(&[
+        "search",
+        "repo",
+        "demo",
+        "--versions",
+        "--devel",
+        "-o",
+        "json",
+    ]);
+    let ketch_json = home.ok(&[
+        "search",
+        "repo",
+        "demo",
+        "--versions",
+        "--devel",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&helm_json).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&ketch_json).unwrap()
+    );
+
+    let into = home.path("helm-pulled");
+    fs::create_dir_all(&into).unwrap();
+    home.helm(&["pull", "made-by-ketch/demo", "-d", into.to_str().unwrap()]);
+    let pulled = into.join("demo-1.2.3.tgz");
+    assert_eq!(
+        fs::read(&pulled).unwrap(),
+        fs::read(published.join("demo-1.2.3.tgz")).unwrap()
+    );
+    // Helm's own loader accepts ketch's archive.
+    let shown = home.helm(&["show", "chart", pulled.to_str().unwrap()]);
+    assert!(
+        shown.contains("name: demo") && shown.contains("version: 1.2.3"),
+        "{shown}"
+    );
+}
