@@ -166,6 +166,18 @@ impl History {
     }
 }
 
+/// Runs an operation that holds the release's lock until it ends or the
+/// user presses Ctrl-C; then the operation stops where it is and the caller
+/// gives the lock back, so nobody waits for the lease to expire.
+pub async fn interruptible<T>(
+    operation: impl std::future::Future<Output = Result<T, ReleaseError>>,
+) -> Result<T, ReleaseError> {
+    tokio::select! {
+        result = operation => result,
+        _ = tokio::signal::ctrl_c() => Err(ReleaseError::Interrupted),
+    }
+}
+
 /// Marks a revision left pending by a killed client as failed (called with the lock held).
 pub async fn settle_interrupted(
     store: &ReleaseStore,

@@ -65,6 +65,10 @@ pub enum ReleaseError {
         error: Box<ReleaseError>,
         recovery: String,
     },
+    #[error(
+        "interrupted: the release's lock was given back; a revision this operation left pending is marked failed by the next operation"
+    )]
+    Interrupted,
     /// Rendering or values errors, boxed to keep the enum small.
     #[error(transparent)]
     Render(Box<crate::error::Error>),

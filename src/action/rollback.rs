@@ -1,7 +1,9 @@
 //! `rollback RELEASE [REVISION]`: deploy an earlier revision's chart, values
 //! and manifest again as a new revision (default: the one before the latest).
 
-use super::deploy::{Deploy, History, Operation, Report, Settings, settle_interrupted};
+use super::deploy::{
+    Deploy, History, Operation, Report, Settings, interruptible, settle_interrupted,
+};
 use super::error::ReleaseError;
 use super::upgrade::recover;
 use crate::cluster::{Cluster, ConnectOptions};
@@ -34,7 +36,7 @@ impl RollbackRequest {
             },
         )
         .await?;
-        let result = self.locked(&mut cluster, &store, progress).await;
+        let result = interruptible(self.locked(&mut cluster, &store, progress)).await;
         lock.release().await;
         result
     }

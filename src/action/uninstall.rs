@@ -50,7 +50,7 @@ impl UninstallRequest {
             },
         )
         .await?;
-        let result = self.locked(&mut cluster, &store, progress).await;
+        let result = deploy::interruptible(self.locked(&mut cluster, &store, progress)).await;
         lock.release().await;
         result
     }

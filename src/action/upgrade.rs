@@ -8,7 +8,9 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ObjectMeta, PostParams};
 
-use super::deploy::{Deploy, DryRun, History, Operation, Report, Settings, settle_interrupted};
+use super::deploy::{
+    Deploy, DryRun, History, Operation, Report, Settings, interruptible, settle_interrupted,
+};
 use super::error::ReleaseError;
 use super::render::render_user_values;
 use super::uninstall;
@@ -98,7 +100,16 @@ pub async fn run(
     } else {
         None
     };
-    let result = locked(request, mode, &user, &mut cluster, &store, writes, progress).await;
+    let result = interruptible(locked(
+        request,
+        mode,
+        &user,
+        &mut cluster,
+        &store,
+        writes,
+        progress,
+    ))
+    .await;
     if let Some(lock) = lock {
         lock.release().await;
     }

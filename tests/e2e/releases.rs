@@ -1376,3 +1376,76 @@ async fn templates_look_up_live_objects() {
         ("v2", "hello")
     );
 }
+
+#[tokio::test]
+async fn ctrl_c_gives_the_lock_back_at_once() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-sigint").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    let child = Command::new(env!("CARGO_BIN_EXE_ketch"))
+        .args([
+            "install",
+            "web",
+            &chart,
+            "-n",
+            n,
+            "--set",
+            "hook.enabled=false",
+            "--set",
+            "neverReady=true",
+            "--wait",
+            "--timeout",
+            "120s",
+            "--lock-duration",
+            "600s",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deployments: Api<Deployment> = ns.api();
+    wait_for("the install to apply its Deployment", || {
+        let deployments = deployments.clone();
+        async move {
+            deployments
+                .get_opt("web-web")
+                .await
+                .ok()
+                .flatten()
+                .map(|_| ())
+        }
+    })
+    .await;
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("interrupted"),
+        "{}",
+        text(&out)
+    );
+    let leases: Api<Lease> = ns.api();
+    assert!(
+        leases.get_opt("ketch.release.web").await.unwrap().is_none(),
+        "the lease was kept"
+    );
+    // No need to wait 600 s: the next upgrade proceeds now.
+    ok(&[
+        "upgrade",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+    ]);
+    assert_eq!(
+        statuses(&stored(&client, n, "web").await),
+        [(1, "failed"), (2, "deployed")]
+    );
+}
