@@ -789,3 +789,32 @@ pub async fn delete(client: &kube::Client, target: &Target) -> Result<(), Cluste
         Err(e) => Err(ClusterError::from_kube(e, target.describe())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn crd_kinds_cover_every_version() {
+        let crd = Object {
+            source: "c/crds/w.yaml".into(),
+            data:
+                json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                         "metadata": {"name": "widgets.example.com"},
+                         "spec": {"group": "example.com", "names": {"kind": "Widget"},
+                                  "versions": [{"name": "v1"}, {"name": "v2"}]}})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        };
+        let kinds: Vec<_> = crd_kinds(&[crd]).into_iter().collect();
+        assert_eq!(
+            kinds,
+            [
+                ("example.com/v1".to_string(), "Widget".to_string()),
+                ("example.com/v2".to_string(), "Widget".to_string())
+            ]
+        );
+    }
+}

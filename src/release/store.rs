@@ -365,3 +365,51 @@ fn summary(secret: &PartialObjectMeta<Secret>) -> Option<Summary> {
         info: info(meta),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_of_heads_and_parts() {
+        assert_eq!(secret_name("web", 3, 1), "ketch.release.v1.web.v3");
+        assert_eq!(secret_name("web", 3, 2), "ketch.release.v1.web.v3.p2");
+    }
+
+    #[test]
+    fn summaries_come_from_metadata_alone() {
+        let release: Release = serde_json::from_value(serde_json::json!({
+            "name": "web", "namespace": "ml", "revision": 4,
+            "chart": {"apiVersion": "v2", "name": "app", "version": "1.2.0", "appVersion": "3.0"},
+            "config": {}, "values": {}, "manifest": [], "applyMethod": "ssa"
+        }))
+        .unwrap();
+        let info = Info {
+            status: Status::Deployed,
+            first_deployed: "2026-01-01T00:00:00Z".into(),
+            last_deployed: "2026-01-02T00:00:00Z".into(),
+            deleted: None,
+            description: "Upgrade complete".into(),
+        };
+        let meta = ObjectMeta {
+            namespace: Some("ml".into()),
+            labels: Some(BTreeMap::from([
+                (LABEL_RELEASE.to_string(), "web".to_string()),
+                (LABEL_REVISION.to_string(), "4".to_string()),
+                (LABEL_STATUS.to_string(), "deployed".to_string()),
+            ])),
+            annotations: Some(head_annotations(&release, &info, 2)),
+            ..ObjectMeta::default()
+        };
+        let summary = summary(&PartialObjectMeta {
+            types: None,
+            metadata: meta,
+            _phantom: std::marker::PhantomData,
+        })
+        .unwrap();
+        assert_eq!(summary.chart, "app-1.2.0");
+        assert_eq!(summary.app_version, "3.0");
+        assert_eq!(summary.revision, 4);
+        assert_eq!(summary.info, info);
+    }
+}
