@@ -3,7 +3,10 @@
 //!
 //! The archives are the truth; the index is derived. Every write is a temporary file renamed
 //! into place, so readers see an old or a new file, never half of one. Mutations (upload,
-//! delete) go through one lock, so concurrent uploads never lose an index entry. On open,
+//! delete) go through one lock, so concurrent uploads never lose an index entry; the index is
+//! then rendered from memory by one writer at a time, and one render covers every mutation
+//! made before it (group commit), so a burst of uploads costs a few renders, not one each. A
+//! mutation returns only once an index that includes it is written and served. On open,
 //! leftovers of an interrupted write are removed and the index is rebuilt from the archives,
 //! so a server killed at any point restarts consistent.
 
@@ -62,8 +65,10 @@ pub struct OpenReport {
 pub struct ChartStore {
     dir: PathBuf,
     state: RwLock<State>,
-    /// Held for the whole of every mutation: one writer at a time.
+    /// Held for the whole of every mutation of the archives: one writer at a time.
     writer: Mutex<()>,
+    /// Held while the index is rendered and written: one index writer at a time.
+    indexer: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -72,6 +77,10 @@ struct State {
     charts: HashMap<(String, String), IndexEntry>,
     /// The rendered index, as served (cheap to clone per request).
     index: Bytes,
+    /// Counts mutations of `charts`.
+    generation: u64,
+    /// The generation `index` was rendered from.
+    indexed: u64,
 }
 
 /// A validated upload, written to a temporary file (removed if dropped unpublished).
@@ -144,13 +153,13 @@ impl ChartStore {
             state: RwLock::new(State {
                 charts,
                 index: Bytes::new(),
+                generation: 1,
+                indexed: 0,
             }),
             writer: Mutex::new(()),
+            indexer: Mutex::new(()),
         };
-        {
-            let _writer = store.lock_writer();
-            store.publish_index()?;
-        }
+        store.publish_index(1)?;
         Ok((store, report))
     }
 
@@ -210,29 +219,34 @@ impl ChartStore {
     }
 
     /// Publishes a staged chart: 409 if its version exists (unless `overwrite`), else the
-    /// archive is renamed into place and the index rewritten, under the writer lock.
+    /// archive is renamed into place under the writer lock; returns once the index lists it.
     pub fn publish(&self, staged: StagedChart, overwrite: bool) -> Result<IndexEntry, ServeError> {
-        let _writer = self.lock_writer();
-        let key = key(&staged.entry.metadata);
-        if !overwrite && self.read_state().charts.contains_key(&key) {
-            return Err(ServeError::VersionExists {
-                name: key.0,
-                version: key.1,
-            });
-        }
-        let target = self.dir.join(&staged.entry.file);
-        staged.file.commit().map_err(|e| io(&target, e))?;
-        sync_dir(&self.dir);
-        let entry = staged.entry;
-        // Memory follows disk: should the index write fail, the next one (or start) lists it.
-        self.write_state().charts.insert(key, entry.clone());
-        self.publish_index()?;
+        let (entry, generation) = {
+            let _writer = self.lock_writer();
+            let key = key(&staged.entry.metadata);
+            if !overwrite && self.read_state().charts.contains_key(&key) {
+                return Err(ServeError::VersionExists {
+                    name: key.0,
+                    version: key.1,
+                });
+            }
+            let target = self.dir.join(&staged.entry.file);
+            staged.file.commit().map_err(|e| io(&target, e))?;
+            sync_dir(&self.dir);
+            let entry = staged.entry;
+            // Memory follows disk: should the index write fail, the next one (or start) lists it.
+            let mut state = self.write_state();
+            state.charts.insert(key, entry.clone());
+            state.generation += 1;
+            (entry, state.generation)
+        };
+        self.publish_index(generation)?;
         Ok(entry)
     }
 
     /// Deletes a published version: archive first, then the index.
     pub fn delete(&self, name: &str, version: &str) -> Result<(), ServeError> {
-        let _writer = self.lock_writer();
+        let writer = self.lock_writer();
         let key = (name.to_string(), version.to_string());
         let Some(file) = self.read_state().charts.get(&key).map(|e| e.file.clone()) else {
             return Err(ServeError::NoSuchVersion {
@@ -246,29 +260,48 @@ impl ChartStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io(&path, e)),
         }
-        self.write_state().charts.remove(&key);
-        self.publish_index()
+        let generation = {
+            let mut state = self.write_state();
+            state.charts.remove(&key);
+            state.generation += 1;
+            state.generation
+        };
+        drop(writer);
+        self.publish_index(generation)
     }
 
-    /// Renders the index from memory, writes it atomically, then serves it. Called with the
-    /// writer lock held.
-    fn publish_index(&self) -> Result<(), ServeError> {
-        let path = self.dir.join(INDEX_FILE);
-        let rendered = {
+    /// Makes sure the served and stored index reflect at least `generation`: unless a render
+    /// since then already did, renders the index from memory as it is now, writes it
+    /// atomically, then serves it.
+    fn publish_index(&self, generation: u64) -> Result<(), ServeError> {
+        let _indexer = self.indexer.lock().unwrap_or_else(|e| e.into_inner());
+        let (versions, current) = {
             let state = self.read_state();
-            let mut index = IndexFile::new();
-            for entry in state.charts.values() {
-                index.add(entry.index_version());
+            if state.indexed >= generation {
+                return Ok(());
             }
-            index.sort_entries();
-            index.generated = Some(rfc3339_nanos(SystemTime::now()));
-            index.to_yaml().map_err(|e| ServeError::Index {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?
+            let versions: Vec<ChartVersion> = state
+                .charts
+                .values()
+                .map(IndexEntry::index_version)
+                .collect();
+            (versions, state.generation)
         };
+        let path = self.dir.join(INDEX_FILE);
+        let mut index = IndexFile::new();
+        for version in versions {
+            index.add(version);
+        }
+        index.sort_entries();
+        index.generated = Some(rfc3339_nanos(SystemTime::now()));
+        let rendered = index.to_yaml().map_err(|e| ServeError::Index {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         AtomicFile::write(&path, rendered.as_bytes()).map_err(|e| io(&path, e))?;
-        self.write_state().index = Bytes::from(rendered.into_bytes());
+        let mut state = self.write_state();
+        state.index = Bytes::from(rendered.into_bytes());
+        state.indexed = current;
         Ok(())
     }
 
