@@ -3,6 +3,7 @@
 mod chart_loading;
 mod cli;
 mod packaging;
+mod releases;
 mod rendering;
 mod repositories;
 mod serve;
