@@ -127,8 +127,12 @@ fn classify(reference: &str) -> Result<Reference<'_>, PullError> {
     }
 }
 
-/// Pulls as the module docs say.
+/// Pulls as the module docs say; Ctrl-C removes the partial download.
 pub async fn pull(request: &PullRequest) -> Result<Pulled, PullError> {
+    fetch::until_interrupted(pull_chart(request)).await
+}
+
+async fn pull_chart(request: &PullRequest) -> Result<Pulled, PullError> {
     let wanted = match request.verify_digest.as_deref() {
         None | Some("") => None,
         Some(flag) => Some(parse_digest_flag(flag)?),

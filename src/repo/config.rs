@@ -11,6 +11,7 @@ use super::RepoError;
 use crate::atomic::AtomicFile;
 
 pub const REPOSITORIES_FILE: &str = "repositories.yaml";
+const LOCK_FILE: &str = "repositories.lock";
 
 /// One added repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +83,25 @@ impl RepositoryFile {
             Err(error) => return Err(RepoError::Io { path: shown, error }),
         };
         Ok(Self { path, repositories })
+    }
+
+    /// Takes the exclusive lock that serialises changes to the file (a
+    /// concurrent `repo add` waits instead of losing an update); released on drop.
+    pub fn lock(config_dir: &Path) -> Result<std::fs::File, RepoError> {
+        let io = |path: &Path, error| RepoError::Io {
+            path: path.display().to_string(),
+            error,
+        };
+        create_private_dir(config_dir).map_err(|e| io(config_dir, e))?;
+        let path = config_dir.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
+        file.lock().map_err(|e| io(&path, e))?;
+        Ok(file)
     }
 
     pub fn get(&self, name: &str) -> Option<&Repository> {

@@ -204,3 +204,54 @@ fn chain(err: &dyn std::error::Error) -> String {
     }
     parts.join(": ")
 }
+
+/// Runs `work` unless Ctrl-C comes first: then `work` is dropped, so the
+/// temporary files it holds are removed before the command exits.
+pub async fn until_interrupted<T, E: From<RepoError>>(
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    tokio::select! {
+        result = work => result,
+        _ = tokio::signal::ctrl_c() => Err(RepoError::Interrupted.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_and_chart_urls_resolve_as_in_helm() {
+        let index = |u: &str| index_url(u).unwrap().to_string();
+        assert_eq!(index("https://h/charts"), "https://h/charts/index.yaml");
+        assert_eq!(index("https://h/charts/"), "https://h/charts/index.yaml");
+        assert_eq!(
+            index("https://h/charts?sig=x"),
+            "https://h/charts/index.yaml?sig=x"
+        );
+        let chart = |repo: &str, c: &str| chart_url(repo, c).unwrap().to_string();
+        assert_eq!(
+            chart("https://h/charts", "a-1.0.0.tgz"),
+            "https://h/charts/a-1.0.0.tgz"
+        );
+        assert_eq!(
+            chart("https://h/charts/", "sub/a.tgz"),
+            "https://h/charts/sub/a.tgz"
+        );
+        assert_eq!(
+            chart("https://h/charts", "/abs/a.tgz"),
+            "https://h/abs/a.tgz"
+        );
+        assert_eq!(
+            chart("https://h/charts", "https://cdn/a.tgz"),
+            "https://cdn/a.tgz"
+        );
+        assert!(
+            parse_url("oci://h/charts")
+                .unwrap_err()
+                .to_string()
+                .contains("oci://")
+        );
+        assert!(parse_url("h/charts").is_err());
+    }
+}

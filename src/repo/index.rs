@@ -48,8 +48,6 @@ pub enum IndexError {
     Io { path: String, error: std::io::Error },
     #[error(transparent)]
     Chart(#[from] LoadError),
-    #[error("{dir}: no chart archives (*.tgz) found; run `ketch package` first")]
-    NoCharts { dir: String },
 }
 
 /// A repository index.
@@ -311,12 +309,8 @@ pub fn index_directory(
     base_url: Option<&str>,
     created: &str,
 ) -> Result<(IndexFile, Vec<String>), IndexError> {
+    // No archives make an empty index, as in Helm: a new repository starts there.
     let archives = find_archives(dir)?;
-    if archives.is_empty() {
-        return Err(IndexError::NoCharts {
-            dir: dir.display().to_string(),
-        });
-    }
     let mut index = IndexFile::new();
     let mut warnings = Vec::new();
     for rel in archives {

@@ -38,6 +38,8 @@ pub enum RepoError {
     TooLarge { url: String, limit_mib: u64 },
     #[error("cannot set up HTTP: {0}")]
     Client(String),
+    #[error("interrupted; nothing was left half-written")]
+    Interrupted,
     #[error(transparent)]
     Index(#[from] IndexError),
     #[error(transparent)]
@@ -113,6 +115,7 @@ pub async fn add(
 ) -> Result<(AddOutcome, Vec<String>), RepoError> {
     config::check_name(&repo.name)?;
     fetch::parse_url(&repo.url)?;
+    let _lock = RepositoryFile::lock(&settings.config_dir)?;
     let mut file = settings.repositories()?;
     let outcome = match file.get(&repo.name) {
         Some(existing) if *existing == repo => return Ok((AddOutcome::Unchanged, Vec::new())),
@@ -125,7 +128,7 @@ pub async fn add(
         Some(_) => AddOutcome::Replaced,
         None => AddOutcome::Added,
     };
-    let fetched = Fetcher::new()?.index(&repo).await?;
+    let fetched = fetch::until_interrupted(Fetcher::new()?.index(&repo)).await?;
     settings
         .cache()
         .store(&repo.name, &fetched.yaml, &fetched.index)?;
@@ -176,11 +179,12 @@ pub async fn update(settings: &RepoSettings, names: &[String]) -> Result<Vec<Upd
             }
         }
     });
-    Ok(futures::future::join_all(jobs).await)
+    fetch::until_interrupted(async { Ok(futures::future::join_all(jobs).await) }).await
 }
 
 /// Removes repositories and their cached indexes; all names must exist.
 pub fn remove(settings: &RepoSettings, names: &[String]) -> Result<(), RepoError> {
+    let _lock = RepositoryFile::lock(&settings.config_dir)?;
     let mut file = settings.repositories()?;
     for name in names {
         if !file.remove(name) {

@@ -21,6 +21,8 @@ const REPO: &str = env!("CARGO_MANIFEST_DIR");
 struct Reply {
     status: u16,
     body: Vec<u8>,
+    /// Send `body`, then hang before the rest of the promised length.
+    stall: bool,
 }
 
 #[derive(Clone, Default)]
@@ -56,6 +58,19 @@ impl Server {
             Reply {
                 status,
                 body: body.into(),
+                stall: false,
+            },
+        );
+    }
+
+    /// Serves the start of a download that never finishes.
+    fn serve_stalling(&self, path: &str, start: impl Into<Vec<u8>>) {
+        self.routes.lock().unwrap().replies.insert(
+            path.to_string(),
+            Reply {
+                status: 200,
+                body: start.into(),
+                stall: true,
             },
         );
     }
@@ -95,18 +110,20 @@ fn respond(stream: TcpStream, routes: &Mutex<Routes>) {
         Reply {
             status: 401,
             body: b"unauthorized".to_vec(),
+            stall: false,
         }
     } else {
         routes.replies.get(&path).cloned().unwrap_or(Reply {
             status: 404,
             body: b"not found".to_vec(),
+            stall: false,
         })
     };
     let mut stream = reader.into_inner();
     let head = format!(
         "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n",
         reply.status,
-        reply.body.len(),
+        reply.body.len() + if reply.stall { 1 << 20 } else { 0 },
         if reply.status == 401 {
             "WWW-Authenticate: Basic realm=\"charts\"\r\n"
         } else {
@@ -115,6 +132,10 @@ fn respond(stream: TcpStream, routes: &Mutex<Routes>) {
     );
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(&reply.body);
+    if reply.stall {
+        let _ = stream.flush();
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
 }
 
 // --- running ketch with its own config and cache ---------------------------------------------------
@@ -143,7 +164,12 @@ impl Home {
     }
 
     fn ketch(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_ketch"))
+        self.command(args).output().expect("run ketch")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ketch"));
+        command
             .args(args)
             .current_dir(self.dir.path())
             .env("KETCH_CONFIG_HOME", self.config())
@@ -152,9 +178,8 @@ impl Home {
             .env_remove("KETCH_REPO_PASSWORD")
             .env_remove("KETCH_REPO_TOKEN")
             .env_remove("http_proxy")
-            .env_remove("HTTP_PROXY")
-            .output()
-            .expect("run ketch")
+            .env_remove("HTTP_PROXY");
+        command
     }
 
     /// Runs ketch and returns stdout, failing the test with stderr if it fails.
@@ -351,6 +376,17 @@ fn repo_index_merge_keeps_old_entries_and_prefers_new_ones() {
         err.contains("old-index.yaml: field entries.demo: expected a list, found a mapping"),
         "{err}"
     );
+}
+
+#[test]
+fn an_empty_directory_makes_an_empty_index() {
+    let home = Home::new();
+    let dir = home.path("empty");
+    fs::create_dir_all(&dir).unwrap();
+    home.ok(&["repo", "index", dir.to_str().unwrap()]);
+    let (index, _) = IndexFile::load(&dir.join("index.yaml")).unwrap();
+    assert_eq!(index.api_version, "v1");
+    assert!(index.entries.is_empty());
 }
 
 #[test]
@@ -733,6 +769,64 @@ fn a_failed_update_keeps_the_cached_index() {
     assert!(out.contains("2.0.0"), "{out}");
     let err = home.fails(&["repo", "update", "three"]);
     assert!(err.contains("no repository named \"three\""), "{err}");
+}
+
+#[test]
+fn concurrent_adds_lose_nothing() {
+    let home = Home::new();
+    let server = Server::start();
+    server.serve(
+        "/index.yaml",
+        200,
+        index_yaml(vec![entry("a", "1.0.0", "a.tgz", "aa")]),
+    );
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            home.command(&["repo", "add", &format!("r{i}"), &server.url])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let list: Vec<serde_json::Value> =
+        serde_json::from_str(&home.ok(&["repo", "list", "-o", "json"])).unwrap();
+    assert_eq!(list.len(), 6, "{list:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_pull_leaves_nothing() {
+    let home = Home::new();
+    let server = Server::start();
+    server.serve_stalling("/slow-1.0.0.tgz", vec![0x1f; 64 * 1024]);
+    let out = home.path("out");
+    let url = format!("{}/slow-1.0.0.tgz", server.url);
+    let child = home
+        .command(&["pull", &url, "-d", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the download has begun: its temporary file is there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while files_in(&out).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let result = child.wait_with_output().unwrap();
+    assert_eq!(result.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("interrupted"));
+    assert!(files_in(&out).is_empty(), "left: {:?}", files_in(&out));
 }
 
 #[test]
