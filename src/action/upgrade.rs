@@ -214,6 +214,10 @@ pub(crate) async fn recover(
         Ok(h) => h,
         Err(e) => return format!("could not read the history to recover: {e}"),
     };
+    // Refused before anything was written (ownership, unknown kind): nothing to undo.
+    if history.latest.as_ref().map(|l| l.revision) != Some(failed.revision) {
+        return "nothing was applied, so there is nothing to roll back".into();
+    }
     let Some(target) = history.deployed.clone() else {
         progress("--atomic: uninstalling the failed release");
         return match uninstall::remove(

@@ -541,7 +541,19 @@ async fn existing_objects_are_adopted_only_with_take_ownership() {
         err.contains("web-secret: it belongs to release alpha"),
         "{err}"
     );
-    // Refused before anything was written.
+    // Refused before anything was written, so --atomic has nothing to undo.
+    assert!(stored(&client, n, "web").await.is_empty());
+    let err = fails(&[
+        "install",
+        "web",
+        &chart,
+        "-n",
+        n,
+        "--set",
+        "hook.enabled=false",
+        "--atomic",
+    ]);
+    assert!(err.contains("nothing to roll back"), "{err}");
     assert!(stored(&client, n, "web").await.is_empty());
     let deployments: Api<Deployment> = ns.api();
     assert!(deployments.get_opt("web-web").await.unwrap().is_none());
