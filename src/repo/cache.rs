@@ -9,19 +9,6 @@ use super::RepoError;
 use super::index::IndexFile;
 use crate::atomic::AtomicFile;
 
-/// ketch's cache directory: `$KETCH_CACHE_HOME`, else `$XDG_CACHE_HOME/ketch`,
-/// else `~/.cache/ketch`.
-pub fn cache_home() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(dir) = var("KETCH_CACHE_HOME") {
-        return Some(PathBuf::from(dir));
-    }
-    if let Some(dir) = var("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(dir).join("ketch"));
-    }
-    crate::paths::home_dir().map(|home| home.join(".cache").join("ketch"))
-}
-
 /// The cached indexes of the added repositories.
 #[derive(Debug, Clone)]
 pub struct IndexCache {
@@ -29,7 +16,7 @@ pub struct IndexCache {
 }
 
 impl IndexCache {
-    /// The cache under `cache_home` (see [`cache_home`]).
+    /// The cache under `cache_home` (see [`crate::paths::cache_home`]).
     pub fn new(cache_home: &Path) -> Self {
         Self {
             dir: cache_home.join("repository"),

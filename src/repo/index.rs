@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::chart::{self, Dependency, LoadError, Maintainer, Metadata};
 use crate::package::sha256_hex;
+use crate::values::kind_of as kind;
 use crate::version::{Version, cmp_precedence, parse_version};
 
 /// The largest index read, from a file or a server (Helm's biggest public
@@ -402,17 +403,6 @@ fn explain(text: &str, origin: &str, detail: String) -> IndexError {
 }
 
 type TypeProblem = (String, &'static str, &'static str);
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
 
 fn expect_scalar(v: &Value, path: String) -> Option<TypeProblem> {
     matches!(v, Value::Array(_) | Value::Object(_)).then(|| (path, "a string", kind(v)))

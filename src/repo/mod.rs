@@ -81,7 +81,7 @@ impl RepoSettings {
                 what: "configuration",
                 var: "KETCH_CONFIG_HOME",
             })?,
-            cache_dir: cache::cache_home().ok_or(RepoError::NoHome {
+            cache_dir: crate::paths::cache_home().ok_or(RepoError::NoHome {
                 what: "cache",
                 var: "KETCH_CACHE_HOME",
             })?,

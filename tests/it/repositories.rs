@@ -405,7 +405,7 @@ fn repo_index_refuses_hostile_archives() {
 
 // --- add, update, list, remove, search, pull -------------------------------------------------------
 
-/// A server with demo 1.0.0, 1.2.3 and 2.0.0-rc.1 under /charts, behind basic auth.
+/// A server with demo 1.0.0, 1.2.3 and 2.0.0-rc.1 under /charts.
 fn demo_repository(home: &Home) -> Server {
     let server = Server::start();
     for version in ["1.0.0", "1.2.3", "2.0.0-rc.1"] {
@@ -416,7 +416,6 @@ fn demo_repository(home: &Home) -> Server {
     let url = format!("{}/charts", server.url);
     home.ok(&["repo", "index", published.to_str().unwrap(), "--url", &url]);
     server.serve_file("/charts/index.yaml", &published.join("index.yaml"));
-    server.require_basic_auth("ada", "s3cret");
     server
 }
 
@@ -424,6 +423,7 @@ fn demo_repository(home: &Home) -> Server {
 fn add_search_pull_and_remove_with_credentials() {
     let home = Home::new();
     let server = demo_repository(&home);
+    server.require_basic_auth("ada", "s3cret");
     let url = format!("{}/charts", server.url);
 
     let err = home.fails(&["repo", "add", "demo", &url]);
@@ -1046,16 +1046,9 @@ fn ketch_reads_the_index_helm_writes() {
 #[test]
 fn helm_reads_the_index_and_archives_ketch_writes() {
     let home = Home::new();
-    let server = Server::start();
-    for version in ["1.0.0", "1.2.3", "2.0.0-rc.1"] {
-        let archive = home.package_demo("published", version);
-        server.serve_file(&format!("/charts/demo-{version}.tgz"), &archive);
-    }
+    let server = demo_repository(&home);
     let published = home.path("published");
     let url = format!("{}/charts", server.url);
-    home.ok(&["repo", "index", published.to_str().unwrap(), "--url", &url]);
-    server.serve_file("/charts/index.yaml", &published.join("index.yaml"));
-
     home.helm(&["repo", "add", "made-by-ketch", &url]);
     let versions = |args: &[&str]| -> Vec<String> {
         let mut full = vec!["search", "repo", "demo", "-o", "json"];
