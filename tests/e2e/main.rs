@@ -14,6 +14,7 @@
 //! for the interoperability tests in `registry`.
 
 mod client_apply;
+mod pull;
 mod registry;
 mod releases;
 
