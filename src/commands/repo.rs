@@ -83,11 +83,12 @@ fn list(args: &RepoListArgs) -> Result<()> {
         return Err(RepoError::NoRepositories.into());
     }
     // Credentials are never printed.
-    let rows: Vec<serde_json::Value> = file
-        .repositories
-        .iter()
-        .map(|r| serde_json::json!({"name": r.name, "url": r.url}))
-        .collect();
+    let rows = || -> Vec<serde_json::Value> {
+        file.repositories
+            .iter()
+            .map(|r| serde_json::json!({"name": r.name, "url": r.url}))
+            .collect()
+    };
     match args.output {
         OutputFormat::Table => {
             let table: Vec<Vec<String>> = file
@@ -97,8 +98,8 @@ fn list(args: &RepoListArgs) -> Result<()> {
                 .collect();
             print!("{}", super::output::table(&["NAME", "URL"], &table));
         }
-        OutputFormat::Json => println!("{}", super::output::json(&rows)?),
-        OutputFormat::Yaml => print!("{}", ketch::yaml::to_string(&rows)?),
+        OutputFormat::Json => println!("{}", super::output::json(&rows())?),
+        OutputFormat::Yaml => print!("{}", ketch::yaml::to_string(&rows())?),
     }
     Ok(())
 }

@@ -58,9 +58,9 @@ impl Fetcher {
         self.download(&url, &repo.credentials(), limit, &mut yaml)
             .await?;
         let origin = url.to_string();
-        let (text, origin) = (yaml, origin);
+        // Parsing a large index takes seconds: off the async threads, so other fetches go on.
         tokio::task::spawn_blocking(move || {
-            let parsed = std::str::from_utf8(&text)
+            let parsed = std::str::from_utf8(&yaml)
                 .map_err(|_| super::index::IndexError::Syntax {
                     origin: origin.clone(),
                     message: "not valid UTF-8 (is this a chart repository index?)".into(),
@@ -68,7 +68,7 @@ impl Fetcher {
                 .and_then(|t| IndexFile::parse(t, &origin));
             parsed
                 .map(|(index, warnings)| FetchedIndex {
-                    yaml: text,
+                    yaml,
                     index,
                     warnings,
                 })
