@@ -555,6 +555,11 @@ fn add_search_pull_and_remove_with_credentials() {
     ]);
     assert!(err.contains("already exists"), "{err}");
 
+    // A bare URL under an added repository gets that repository's credentials.
+    let direct = format!("{url}/demo-1.0.0.tgz");
+    home.ok(&["pull", &direct, "-d", "direct"]);
+    assert_eq!(files_in(&home.path("direct")), ["demo-1.0.0.tgz"]);
+
     let err = home.fails(&["pull", "demo/nope"]);
     assert!(
         err.contains("chart \"nope\" not found in repository \"demo\""),
