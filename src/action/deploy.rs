@@ -16,6 +16,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
+use futures::{StreamExt, TryStreamExt};
 use kube::api::DeleteParams;
 use serde_json::Value;
 
@@ -115,6 +116,9 @@ impl Operation {
     }
 }
 
+/// Objects of one install rank applied at once.
+const APPLY_CONCURRENCY: usize = 8;
+
 /// What a deploy did, for the command to print.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -124,6 +128,17 @@ pub struct Report {
     pub kept: Vec<String>,
     pub took_back: Vec<(String, FieldConflict)>,
     pub hooks_run: usize,
+}
+
+impl Report {
+    fn merge(&mut self, other: Report) {
+        self.applied.extend(other.applied);
+        self.unchanged += other.unchanged;
+        self.pruned.extend(other.pruned);
+        self.kept.extend(other.kept);
+        self.took_back.extend(other.took_back);
+        self.hooks_run += other.hooks_run;
+    }
 }
 
 /// The release's history as an operation starts.
@@ -402,8 +417,10 @@ impl Deploy<'_> {
         let mut established = Vec::new();
         for d in &crds {
             let Some(target) = &d.target else { continue };
-            self.apply_one(&applier, d, target, &originals, live, release, report)
-                .await?;
+            report.merge(
+                self.apply_one(&applier, d, target, &originals, live, release)
+                    .await?,
+            );
             established.push(target);
         }
         if !established.is_empty() {
@@ -433,9 +450,22 @@ impl Deploy<'_> {
                     Target::resolve(raw, &self.cluster.resources, &release.namespace)?
                 }
             };
-            self.apply_one(&applier, d, &target, &originals, live, release, report)
-                .await?;
             applied_targets.push(target);
+        }
+        // Objects of one kind rank go out together (a few at a time); ranks in install order.
+        let pairs: Vec<(&Desired, &Target)> = objects.iter().zip(&applied_targets).collect();
+        for rank in pairs
+            .chunk_by(|a, b| order::install_rank(a.1.kind()) == order::install_rank(b.1.kind()))
+        {
+            let this = &*self;
+            let reports: Vec<Report> = futures::stream::iter(rank)
+                .map(|(d, target)| this.apply_one(&applier, d, target, &originals, live, release))
+                .buffered(APPLY_CONCURRENCY)
+                .try_collect()
+                .await?;
+            for r in reports {
+                report.merge(r);
+            }
         }
 
         // Prune in reverse install order.
@@ -484,8 +514,8 @@ impl Deploy<'_> {
         originals: &Originals<'_>,
         live: &LiveObjects,
         release: &Release,
-        report: &mut Report,
-    ) -> Result<(), ReleaseError> {
+    ) -> Result<Report, ReleaseError> {
+        let mut report = Report::default();
         let key = target.key();
         let current = live.get(&key);
         let original = originals.objects.get(&key);
@@ -494,7 +524,7 @@ impl Deploy<'_> {
             && current.is_some_and(|l| drift::holds(l, target.data()));
         if unchanged {
             report.unchanged += 1;
-            return Ok(());
+            return Ok(report);
         }
         // What the previous revision sent: decorated and namespaced like the target.
         let original_value = original.and_then(|o| {
@@ -509,7 +539,7 @@ impl Deploy<'_> {
             .await?
         else {
             report.unchanged += 1;
-            return Ok(());
+            return Ok(report);
         };
         for conflict in applied.took_back {
             (self.progress)(&format!(
@@ -527,7 +557,7 @@ impl Deploy<'_> {
         };
         (self.progress)(&format!("{}: {verb}", target.short()));
         report.applied.push(target.describe());
-        Ok(())
+        Ok(report)
     }
 
     async fn run_hooks(

@@ -6,6 +6,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use futures::{StreamExt, TryStreamExt};
+
 use super::deploy::{self, History, resolved_key};
 use super::error::ReleaseError;
 use crate::apply::Target;
@@ -28,6 +30,9 @@ pub struct UninstallRequest {
     pub lock_duration: Duration,
     pub connect: ConnectOptions,
 }
+
+/// Deletions in flight at once.
+const DELETE_CONCURRENCY: usize = 8;
 
 /// What an uninstall deleted and kept.
 #[derive(Debug, Clone, Default)]
@@ -171,10 +176,22 @@ pub(crate) async fn remove(
             removed.kept.push(target.describe());
             continue;
         }
-        deploy::delete(&cluster.client, target).await?;
-        progress(&format!("{}: deleted", target.short()));
-        removed.deleted.push(target.describe());
         deleted_targets.push(target);
+    }
+    // Reverse install order between kinds; objects of one kind a few at a time.
+    for rank in deleted_targets
+        .chunk_by(|a, b| order::install_rank(a.kind()) == order::install_rank(b.kind()))
+    {
+        futures::stream::iter(rank)
+            .map(|target| async move {
+                deploy::delete(&cluster.client, target).await?;
+                progress(&format!("{}: deleted", target.short()));
+                Ok::<_, ReleaseError>(())
+            })
+            .buffered(DELETE_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        removed.deleted.extend(rank.iter().map(|t| t.describe()));
     }
     if let Some(timeout) = wait_gone {
         wait_deleted(cluster, &deleted_targets, timeout, progress).await?;
