@@ -366,9 +366,9 @@ async fn atomic_upgrade_rolls_back_a_deployment_that_never_becomes_ready() {
         "neverReady=true",
         "--atomic",
         "--timeout",
-        "4s",
+        "6s",
     ]);
-    assert!(err.contains("timed out after 4s"), "{err}");
+    assert!(err.contains("timed out after 6s"), "{err}");
     assert!(
         err.contains("deployment/web-web") || err.contains("Deployment"),
         "{err}"

@@ -102,3 +102,32 @@ fn bad_release_names_and_flags_are_refused_before_any_request() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_unknown_kube_context_lists_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kubeconfig");
+    std::fs::write(
+        &config,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n\
+         users: [{name: u, user: {token: x}}]\ncontexts: [{name: dev, context: {cluster: c, user: u}}]\n\
+         current-context: dev\n",
+    )
+    .unwrap();
+    let out = ketch(
+        &[
+            "list",
+            "--kube-context",
+            "prod",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no context \"prod\" (contexts: dev)"),
+        "{}",
+        stderr(&out)
+    );
+}
