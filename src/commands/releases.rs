@@ -77,6 +77,9 @@ pub fn print_release(release: &Release, report: &Report, dry_run: Option<DryRun>
                 format!(", {} kept (resource policy keep)", report.kept.len())
             }
         ));
+        if report.hooks_run > 0 {
+            out.push_str(&format!("HOOKS RUN: {}\n", report.hooks_run));
+        }
     }
     if dry_run.is_some() {
         let hooks = ketch::action::get::hooks_yaml(release)?;
