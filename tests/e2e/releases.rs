@@ -1461,3 +1461,65 @@ async fn ctrl_c_gives_the_lock_back_at_once() {
         [(1, "failed"), (2, "deployed")]
     );
 }
+
+#[tokio::test]
+async fn an_install_killed_mid_apply_is_completed_by_the_next_upgrade() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-midapply").await;
+    let n = ns.name.as_str();
+    // A chart of 400 ConfigMaps: applying them takes long enough to be killed half-way.
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("many");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: many\nversion: 0.1.0\nannotations:\n  ketch.dev/engine: minijinja\n",
+    )
+    .unwrap();
+    std::fs::write(chart.join("values.yaml"), "count: 400\n").unwrap();
+    std::fs::write(
+        chart.join("templates/configmaps.yaml"),
+        "{% for i in range(values.count) %}\n---\napiVersion: v1\nkind: ConfigMap\n\
+         metadata:\n  name: many-{{ i }}\ndata:\n  index: \"{{ i }}\"\n{% endfor %}\n",
+    )
+    .unwrap();
+    let chart = chart.display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ketch"))
+        .args(["install", "many", &chart, "-n", n, "--lock-duration", "3s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let configmaps: Api<ConfigMap> = ns.api();
+    let managed = ListParams::default().labels("app.kubernetes.io/managed-by=ketch");
+    wait_for("the install to apply its first ConfigMap", || {
+        let configmaps = configmaps.clone();
+        let managed = managed.clone();
+        async move {
+            let list = configmaps.list(&managed).await.ok()?;
+            (!list.items.is_empty()).then_some(())
+        }
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let applied = configmaps.list(&managed).await.unwrap().items.len();
+    eprintln!("{applied} of 400 ConfigMaps were applied before the kill");
+    assert_eq!(
+        statuses(&stored(&client, n, "many").await),
+        [(1, "pending-install")]
+    );
+
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let out = ok(&["upgrade", "many", &chart, "-n", n]);
+    assert_eq!(configmaps.list(&managed).await.unwrap().items.len(), 400);
+    assert_eq!(
+        statuses(&stored(&client, n, "many").await),
+        [(1, "failed"), (2, "deployed")]
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("CHANGES: 400 applied"),
+        "{applied} applied before the kill\n{stdout}"
+    );
+}
