@@ -15,7 +15,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     // One TLS provider for kube, reqwest and oci-client (see CRATES.md).
-    rustls::crypto::aws_lc_rs::default_provider().install_default().ok();
+    rustls::crypto::aws_lc_rs::default_provider()
+        .install_default()
+        .ok();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Template(args) => commands::template::run(args),

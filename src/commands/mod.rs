@@ -59,7 +59,6 @@ fn offline_capabilities(
 }
 
 /// A runtime for the commands that talk to a cluster or a repository.
-#[allow(dead_code)]
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
