@@ -193,8 +193,9 @@ fn render_chart(
         });
     }
     let base_path = format!("{path}/templates");
-    let env = environment(chart, values, &base_path, options)?;
+    // Built once per chart: it serializes the values and copies the chart's files.
     let base = base_context(chart, values, options);
+    let env = environment(chart, &base, &base_path, options)?;
     let render = |file: &str, budget: &mut OutputBudget| {
         let source = format!("{base_path}/{file}");
         let ctx = context! { template => context! { name => source.clone(), base_path => base_path.clone() }, ..base.clone() };
@@ -215,13 +216,14 @@ fn render_chart(
         out.notes = Some(render(NOTES, budget)?.text);
     }
     for sub in &chart.subcharts {
+        let no_values = Values::new();
         let sub_values = match values.get(sub.name()) {
-            Some(serde_json::Value::Object(map)) => map.clone(),
-            _ => Values::new(),
+            Some(serde_json::Value::Object(map)) => map,
+            _ => &no_values,
         };
         render_chart(
             sub,
-            &sub_values,
+            sub_values,
             &format!("{path}/charts/{}", sub.name()),
             false,
             options,
@@ -345,7 +347,7 @@ fn base_context(chart: &Chart, values: &Values, options: &RenderOptions) -> Valu
 
 fn environment<'a>(
     chart: &'a Chart,
-    values: &Values,
+    base: &Value,
     base_path: &str,
     options: &RenderOptions,
 ) -> Result<Environment<'a>, EngineError> {
@@ -380,7 +382,7 @@ fn environment<'a>(
     filters::register(&mut env);
     // Python's methods (`d.items()`, `s.startswith(...)`), which Jinja authors expect.
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-    let base = base_context(chart, values, options);
+    let base = base.clone();
     env.add_function(
         "tpl",
         move |state: &minijinja::State, text: &str, extra: Option<Value>| {

@@ -32,6 +32,51 @@ fn app_chart() -> String {
     fixture("app").display().to_string()
 }
 
+/// Starts `ketch install --wait` of a Deployment that never becomes ready, with
+/// the given lock duration, and returns once the Deployment exists (mid-operation).
+async fn install_stuck_on_its_deployment(
+    ns: &TestNamespace,
+    chart: &str,
+    lock_duration: &str,
+    stderr: Stdio,
+) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_ketch"))
+        .args([
+            "install",
+            "web",
+            chart,
+            "-n",
+            &ns.name,
+            "--set",
+            "hook.enabled=false",
+            "--set",
+            "neverReady=true",
+            "--wait",
+            "--timeout",
+            "120s",
+            "--lock-duration",
+            lock_duration,
+        ])
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let deployments: Api<Deployment> = ns.api();
+    wait_for("the install to apply its Deployment", || {
+        let deployments = deployments.clone();
+        async move {
+            deployments
+                .get_opt("web-web")
+                .await
+                .ok()
+                .flatten()
+                .map(|_| ())
+        }
+    })
+    .await;
+    child
+}
+
 /// Runs the `ketch` binary with the test cluster's KUBECONFIG, killed after [`KETCH_RUN`].
 fn ketch(args: &[&str]) -> Output {
     ketch_with(args, &[])
@@ -828,40 +873,8 @@ async fn a_killed_install_is_recovered_by_an_upgrade_once_its_lock_expires() {
     let n = ns.name.as_str();
     let chart = app_chart();
     // An install that waits for a Deployment that never becomes ready, killed mid-way.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ketch"))
-        .args([
-            "install",
-            "web",
-            &chart,
-            "-n",
-            n,
-            "--set",
-            "hook.enabled=false",
-            "--set",
-            "neverReady=true",
-            "--wait",
-            "--timeout",
-            "120s",
-            "--lock-duration",
-            "3s",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = install_stuck_on_its_deployment(&ns, &chart, "3s", Stdio::null()).await;
     let deployments: Api<Deployment> = ns.api();
-    wait_for("the install to apply its Deployment", || {
-        let deployments = deployments.clone();
-        async move {
-            deployments
-                .get_opt("web-web")
-                .await
-                .ok()
-                .flatten()
-                .map(|_| ())
-        }
-    })
-    .await;
     child.kill().unwrap(); // SIGKILL: no cleanup runs
     child.wait().unwrap();
     assert_eq!(
@@ -1395,40 +1408,7 @@ async fn ctrl_c_gives_the_lock_back_at_once() {
     let ns = TestNamespace::new(&client, "rel-sigint").await;
     let n = ns.name.as_str();
     let chart = app_chart();
-    let child = Command::new(env!("CARGO_BIN_EXE_ketch"))
-        .args([
-            "install",
-            "web",
-            &chart,
-            "-n",
-            n,
-            "--set",
-            "hook.enabled=false",
-            "--set",
-            "neverReady=true",
-            "--wait",
-            "--timeout",
-            "120s",
-            "--lock-duration",
-            "600s",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deployments: Api<Deployment> = ns.api();
-    wait_for("the install to apply its Deployment", || {
-        let deployments = deployments.clone();
-        async move {
-            deployments
-                .get_opt("web-web")
-                .await
-                .ok()
-                .flatten()
-                .map(|_| ())
-        }
-    })
-    .await;
+    let child = install_stuck_on_its_deployment(&ns, &chart, "600s", Stdio::piped()).await;
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
