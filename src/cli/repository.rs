@@ -176,4 +176,6 @@ pub struct PullArgs {
         default_missing_value = ""
     )]
     pub verify_digest: Option<String>,
+    #[command(flatten)]
+    pub registry: super::RegistryArgs,
 }

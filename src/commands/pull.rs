@@ -12,7 +12,7 @@ pub fn run(args: &PullArgs) -> Result<()> {
         untar: args.untar.then(|| args.untardir.clone()),
         verify_digest: args.verify_digest.clone(),
         settings: None,
-        registry: Default::default(),
+        registry: (&args.registry).into(),
     };
     let pulled = super::runtime()?.block_on(pull(&request))?;
     if args.untar {

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use crate::atomic::AtomicFile;
 use crate::chart::{self, LoadError};
 use crate::repo::fetch::{self, MAX_ARCHIVE_SIZE};
-use crate::repo::{ChartVersion, Credentials, Fetcher, RepoError, RepoSettings};
-use crate::version::{Constraint, highest_match, parse_version};
+use crate::repo::{CachedVersion, Credentials, Fetcher, RepoError, RepoSettings};
+use crate::version::Constraint;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
@@ -209,7 +209,7 @@ fn resolve(
     request: &PullRequest,
     repo_name: &str,
     chart: &str,
-) -> Result<(reqwest::Url, Credentials, ChartVersion), PullError> {
+) -> Result<(reqwest::Url, Credentials, CachedVersion), PullError> {
     let settings = match &request.settings {
         Some(s) => s.clone(),
         None => RepoSettings::from_env()?,
@@ -223,8 +223,7 @@ fn resolve(
         })?;
     let index = settings.cache().load(repo_name)?;
     let versions = index
-        .entries
-        .get(chart)
+        .versions(chart)
         .ok_or_else(|| PullError::ChartNotFound {
             repo: repo_name.to_string(),
             chart: chart.to_string(),
@@ -238,13 +237,7 @@ fn resolve(
         value: constraint_text.to_string(),
         reason: e.to_string(),
     })?;
-    let parsed: Vec<_> = versions
-        .iter()
-        .filter_map(|v| Some((parse_version(&v.version).ok()?, v)))
-        .collect();
-    let best = highest_match(&constraint, parsed.iter().map(|(v, _)| v));
-    let Some(entry) = best.and_then(|b| parsed.iter().find(|(v, _)| v == b).map(|(_, e)| *e))
-    else {
+    let Some(entry) = index.best(chart, &constraint) else {
         return Err(PullError::NoMatchingVersion {
             reference: format!("{repo_name}/{chart}"),
             constraint: constraint_text.to_string(),

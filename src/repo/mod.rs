@@ -10,7 +10,7 @@ pub mod search;
 
 use std::path::PathBuf;
 
-pub use cache::IndexCache;
+pub use cache::{CachedIndex, CachedVersion, IndexCache};
 pub use config::{Credentials, Repository, RepositoryFile};
 pub use fetch::Fetcher;
 pub use index::{ChartVersion, IndexError, IndexFile};

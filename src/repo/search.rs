@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use super::index::{ChartVersion, IndexFile};
-use crate::version::{Constraint, ConstraintError, Version, cmp_precedence, parse_version};
+use super::cache::{CachedIndex, CachedVersion};
+use crate::version::{Constraint, ConstraintError, parse_version};
 
 /// Helm joins the searched fields with a vertical tab, which no field holds.
 const SEP: char = '\u{b}';
@@ -36,16 +36,14 @@ pub struct SearchHit {
 }
 
 struct Candidate<'a> {
-    name: String,
+    name: &'a str,
     score: usize,
-    chart: &'a ChartVersion,
-    /// `None` for a version Helm cannot read either; such entries never match.
-    version: Option<Version>,
+    entry: &'a CachedVersion,
 }
 
 /// Searches `indexes` (repository name and its index).
 pub fn search(
-    indexes: &[(String, IndexFile)],
+    indexes: &[(String, CachedIndex)],
     request: &SearchRequest,
 ) -> Result<Vec<SearchHit>, ConstraintError> {
     let constraint = Constraint::parse(match (&request.version, request.devel) {
@@ -54,57 +52,50 @@ pub fn search(
         (None, false) => ">0.0.0",
     })?;
     let term = request.keyword.as_ref().map(|k| k.to_lowercase());
+    let names: Vec<Vec<String>> = indexes
+        .iter()
+        .map(|(repo, index)| {
+            index
+                .entries
+                .keys()
+                .map(|c| format!("{repo}/{c}"))
+                .collect()
+        })
+        .collect();
     let mut candidates = Vec::new();
-    for (repo, index) in indexes {
-        for (chart, versions) in &index.entries {
-            let name = format!("{repo}/{chart}");
-            for version in versions {
+    for ((repo, index), names) in indexes.iter().zip(&names) {
+        for ((chart, versions), name) in index.entries.iter().zip(names) {
+            for entry in versions {
                 let score = match &term {
                     None => 0,
-                    Some(term) => match score(repo, version, term) {
+                    Some(term) => match score(repo, chart, entry, term) {
                         Some(score) => score,
                         None => continue,
                     },
                 };
-                candidates.push(Candidate {
-                    name: name.clone(),
-                    score,
-                    chart: version,
-                    version: parse_version(&version.version).ok(),
-                });
+                candidates.push(Candidate { name, score, entry });
             }
         }
     }
-    candidates.sort_by(|a, b| {
-        a.score
-            .cmp(&b.score)
-            .then_with(|| a.name.cmp(&b.name))
-            .then_with(|| {
-                match (
-                    parse_version(&a.chart.version),
-                    parse_version(&b.chart.version),
-                ) {
-                    (Ok(x), Ok(y)) => cmp_precedence(&y, &x),
-                    _ => std::cmp::Ordering::Equal,
-                }
-            })
-    });
+    // Stable: each chart's versions stay newest first, as the cache holds them.
+    candidates.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| a.name.cmp(b.name)));
     let mut found = std::collections::HashSet::new();
     let mut hits = Vec::new();
     for c in candidates {
-        if !request.all_versions && found.contains(&c.name) {
+        if !request.all_versions && found.contains(c.name) {
             continue;
         }
-        let Some(version) = &c.version else {
+        // A version Helm cannot read either never matches.
+        let Ok(version) = parse_version(&c.entry.version) else {
             continue;
         };
-        if constraint.matches(version) {
-            found.insert(c.name.clone());
+        if constraint.matches(&version) {
+            found.insert(c.name);
             hits.push(SearchHit {
-                name: c.name,
-                version: c.chart.version.clone(),
-                app_version: c.chart.app_version.clone().unwrap_or_default(),
-                description: c.chart.description.clone().unwrap_or_default(),
+                name: c.name.to_string(),
+                version: c.entry.version.clone(),
+                app_version: c.entry.app_version.clone().unwrap_or_default(),
+                description: c.entry.description.clone().unwrap_or_default(),
             });
         }
     }
@@ -113,12 +104,11 @@ pub fn search(
 
 /// Where `term` first occurs in the chart's searched fields: 0 in its name, 1
 /// in `repo/name`, 2 in the description, 3 in the keywords; `None` if nowhere.
-fn score(repo: &str, chart: &ChartVersion, term: &str) -> Option<usize> {
+fn score(repo: &str, name: &str, chart: &CachedVersion, term: &str) -> Option<usize> {
     let line = format!(
         "{name}{SEP}{repo}/{name}{SEP}{}{SEP}{}",
         chart.description.as_deref().unwrap_or(""),
         chart.keywords.join(" "),
-        name = chart.name,
     )
     .to_lowercase();
     let at = line.find(term)?;
@@ -129,7 +119,9 @@ fn score(repo: &str, chart: &ChartVersion, term: &str) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn index(entries: &[(&str, &str, &str, &[&str])]) -> IndexFile {
+    use crate::repo::{ChartVersion, IndexFile};
+
+    fn index(entries: &[(&str, &str, &str, &[&str])]) -> CachedIndex {
         let mut index = IndexFile::new();
         for (name, version, description, keywords) in entries {
             index.add(ChartVersion {
@@ -141,7 +133,7 @@ mod tests {
             });
         }
         index.sort_entries();
-        index
+        CachedIndex::from(&index)
     }
 
     fn names(hits: &[SearchHit]) -> Vec<String> {

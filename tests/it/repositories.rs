@@ -457,7 +457,7 @@ fn add_search_pull_and_remove_with_credentials() {
     }
     assert_eq!(
         files_in(&home.cache().join("repository")),
-        ["demo-index.json", "demo-index.yaml"]
+        ["demo-charts.json", "demo-index.yaml"]
     );
     let out = home.ok(&[
         "repo",
@@ -720,7 +720,7 @@ fn a_failed_update_keeps_the_cached_index() {
     home.ok(&["repo", "add", "one", &server.url]);
     home.ok(&["repo", "add", "two", &other.url]);
     let cache = home.cache().join("repository");
-    let before = fs::read(cache.join("one-index.json")).unwrap();
+    let before = fs::read(cache.join("one-charts.json")).unwrap();
 
     server.serve("/index.yaml", 500, "down for maintenance");
     other.serve(
@@ -747,16 +747,16 @@ fn a_failed_update_keeps_the_cached_index() {
             .contains("Successfully got an update from the \"two\"")
     );
     assert_eq!(
-        fs::read(cache.join("one-index.json")).unwrap(),
+        fs::read(cache.join("one-charts.json")).unwrap(),
         before,
         "old cache intact"
     );
     assert_eq!(
         files_in(&cache),
         [
-            "one-index.json",
+            "one-charts.json",
             "one-index.yaml",
-            "two-index.json",
+            "two-charts.json",
             "two-index.yaml"
         ],
         "no temporary files"
