@@ -36,6 +36,9 @@ pub enum Error {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// Boxed: dependency errors are large and rare.
+    #[error(transparent)]
+    Dependency(Box<crate::deps::DepError>),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -45,6 +48,12 @@ pub enum Error {
     /// A request that cannot be carried out as given; the text says what to do.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<crate::deps::DepError> for Error {
+    fn from(error: crate::deps::DepError) -> Self {
+        Error::Dependency(Box::new(error))
+    }
 }
 
 impl Error {

@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod chart;
 pub mod cluster;
 pub mod create;
+pub mod deps;
 pub mod engine;
 pub mod error;
 pub mod hooks;

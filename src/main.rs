@@ -33,6 +33,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Package(args) => commands::package::run(args),
+        Command::Dependency(command) => commands::dependency::run(command),
         Command::Repo(command) => commands::repo::run(command),
         Command::Search(command) => commands::search::run(command),
         Command::Pull(args) => commands::pull::run(args),

@@ -241,6 +241,16 @@ pub fn load_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, LoadErro
     build_chart(files, origin.to_string(), 0, &mut budget)
 }
 
+/// Reads and checks a `Chart.yaml`; `path` names it in errors.
+pub fn parse_metadata(data: &[u8], path: &str) -> Result<Metadata, LoadError> {
+    let metadata: Metadata = crate::yaml::parse(utf8(data, path)?, path)?;
+    metadata.validate().map_err(|error| LoadError::Metadata {
+        path: path.to_string(),
+        error,
+    })?;
+    Ok(metadata)
+}
+
 /// The one place a file list becomes a chart, for directories and archives alike.
 pub(crate) fn build_chart(
     files: Vec<ChartFile>,
@@ -314,12 +324,7 @@ pub(crate) fn build_chart(
     let Some(chart_yaml) = chart_yaml else {
         return Err(LoadError::MissingChartYaml { chart: origin });
     };
-    let metadata: Metadata =
-        crate::yaml::parse(utf8(&chart_yaml, &chart_yaml_path)?, &chart_yaml_path)?;
-    metadata.validate().map_err(|error| LoadError::Metadata {
-        path: chart_yaml_path,
-        error,
-    })?;
+    let metadata = parse_metadata(&chart_yaml, &chart_yaml_path)?;
 
     let (values, values_text) = match values_yaml {
         Some(data) => {

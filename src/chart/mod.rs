@@ -8,7 +8,7 @@ pub mod metadata;
 
 pub use self::ignore::{IgnoreError, IgnoreRules};
 pub use archive::{load_archive, read_archive};
-pub use loader::{LoadError, load, load_dir, load_files, read_dir};
+pub use loader::{LoadError, load, load_dir, load_files, parse_metadata, read_dir};
 pub use metadata::{Dependency, ImportValue, Maintainer, Metadata};
 
 use serde_json::{Map, Value};

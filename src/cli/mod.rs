@@ -32,6 +32,8 @@ pub enum Command {
     Version(VersionArgs),
     Completion(CompletionArgs),
     Package(PackageArgs),
+    #[command(subcommand, alias = "dep")]
+    Dependency(DependencyCommand),
     #[command(subcommand)]
     Repo(RepoCommand),
     #[command(subcommand)]
@@ -109,6 +111,9 @@ pub struct TemplateArgs {
     /// Check every object against the bundled Kubernetes JSON Schemas (offline)
     #[arg(long)]
     pub validate: bool,
+    /// Run `ketch dep update` on the chart first
+    #[arg(long = "dependency-update")]
+    pub dependency_update: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]

@@ -85,6 +85,9 @@ pub struct InstallArgs {
     pub values: ValuesArgs,
     #[command(flatten)]
     pub kube: KubeArgs,
+    /// Run `ketch dep update` on the chart first
+    #[arg(long = "dependency-update")]
+    pub dependency_update: bool,
     #[command(flatten)]
     pub deploy: DeployArgs,
     /// Create the release namespace if it does not exist
@@ -103,6 +106,9 @@ pub struct UpgradeArgs {
     pub values: ValuesArgs,
     #[command(flatten)]
     pub kube: KubeArgs,
+    /// Run `ketch dep update` on the chart first
+    #[arg(long = "dependency-update")]
+    pub dependency_update: bool,
     #[command(flatten)]
     pub deploy: DeployArgs,
     /// Install the release if it does not exist

@@ -28,6 +28,9 @@ pub struct PackageArgs {
     /// Set the chart's appVersion in the archive
     #[arg(long = "app-version", value_name = "VERSION")]
     pub app_version: Option<String>,
+    /// Run `ketch dep update` on each chart first
+    #[arg(short = 'u', long = "dependency-update")]
+    pub dependency_update: bool,
 }
 
 /// Chart repositories: add, list, update, remove, index
@@ -178,4 +181,64 @@ pub struct PullArgs {
     pub verify_digest: Option<String>,
     #[command(flatten)]
     pub registry: super::RegistryArgs,
+}
+
+/// Manage a chart's dependencies: resolve and lock them, install what the lock pins, list them
+#[derive(Debug, Subcommand)]
+pub enum DependencyCommand {
+    Update(DependencyUpdateArgs),
+    Build(DependencyBuildArgs),
+    #[command(alias = "ls")]
+    List(DependencyListArgs),
+}
+
+/// Resolve Chart.yaml's dependencies to the newest versions their constraints allow, put
+/// their archives in charts/ and pin them in Chart.lock
+///
+/// Repositories: `https://...` (an added repository or any other), `@NAME` or `alias:NAME`
+/// (added with `ketch repo add`), `oci://HOST/PATH` (versions from the registry's tags) and
+/// `file://PATH` (a chart directory, packaged). Indexes are read from the cache (`repo update`
+/// refreshes them, as does --refresh); archives are checked against the index digest and
+/// cached, so `dep build` later needs no network. charts/ is left as it was on any error.
+#[derive(Debug, Args)]
+pub struct DependencyUpdateArgs {
+    #[command(flatten)]
+    pub fetch: DependencyFetchArgs,
+}
+
+/// Install into charts/ exactly the versions and archives Chart.lock pins
+///
+/// Refuses a lock that no longer matches Chart.yaml and any archive whose sha256 differs from
+/// the lock's. Archives come from ketch's cache when there, so a locked chart builds offline.
+#[derive(Debug, Args)]
+pub struct DependencyBuildArgs {
+    #[command(flatten)]
+    pub fetch: DependencyFetchArgs,
+}
+
+/// The chart and how to reach its dependencies' repositories.
+#[derive(Debug, Args)]
+pub struct DependencyFetchArgs {
+    /// Chart directory
+    #[arg(value_name = "CHART", default_value = ".")]
+    pub chart: PathBuf,
+    /// Fetch repository indexes again even when cached
+    #[arg(long)]
+    pub refresh: bool,
+    /// Accepted for Helm compatibility: ketch reads cached indexes unless --refresh is given
+    #[arg(long = "skip-refresh", hide = true)]
+    pub skip_refresh: bool,
+    #[command(flatten)]
+    pub registry: super::RegistryArgs,
+}
+
+/// List a chart's dependencies: constraint, locked version and status
+/// (ok, missing, out of date, digest mismatch)
+#[derive(Debug, Args)]
+pub struct DependencyListArgs {
+    /// Chart directory
+    #[arg(value_name = "CHART", default_value = ".")]
+    pub chart: PathBuf,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }

@@ -5,6 +5,9 @@ use super::releases::{self, progress};
 use crate::cli::InstallArgs;
 
 pub fn run(args: &InstallArgs) -> Result<()> {
+    if args.dependency_update {
+        super::dependency::update_first(&args.chart)?;
+    }
     let request = ChartRequest {
         name: args.release.clone(),
         namespace: args.kube.namespace.clone(),

@@ -2,6 +2,7 @@
 
 pub mod completion;
 pub mod create;
+pub mod dependency;
 pub mod diff;
 pub mod get;
 pub mod history;

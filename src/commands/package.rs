@@ -7,6 +7,9 @@ pub fn run(args: &PackageArgs) -> Result<()> {
     let capabilities = super::offline_capabilities(None, &[])?;
     let mtime = mtime_from_env()?;
     for chart in &args.charts {
+        if args.dependency_update {
+            super::dependency::update_first(chart)?;
+        }
         let written = package(&PackageRequest {
             chart,
             destination: &args.destination,

@@ -18,6 +18,9 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
             ));
         }
     };
+    if args.dependency_update {
+        super::dependency::update_first(Path::new(chart))?;
+    }
     let request = RenderRequest {
         chart: chart.into(),
         release: ReleaseInfo::install(release, &args.namespace),

@@ -2,10 +2,12 @@
 
 mod chart_loading;
 mod cli;
+mod dependencies;
 mod packaging;
 mod releases;
 mod rendering;
 mod repositories;
 mod serve;
 mod shipped_charts;
+mod support;
 mod values;

@@ -1,0 +1,294 @@
+//! What several test modules share: a tiny HTTP server, ketch run with its own
+//! config and cache, and Helm built from its Go module as the peer.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+// --- a tiny HTTP server ----------------------------------------------------------------------------
+
+#[derive(Clone)]
+pub struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    /// Send `body`, then hang before the rest of the promised length.
+    stall: bool,
+}
+
+#[derive(Clone, Default)]
+pub struct Routes {
+    replies: HashMap<String, Reply>,
+    /// The `Authorization` header every request must carry.
+    auth: Option<String>,
+}
+
+pub struct Server {
+    pub url: String,
+    pub routes: Arc<Mutex<Routes>>,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let routes = Arc::new(Mutex::new(Routes::default()));
+        let shared = Arc::clone(&routes);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let routes = Arc::clone(&shared);
+                std::thread::spawn(move || respond(stream, &routes));
+            }
+        });
+        Server { url, routes }
+    }
+
+    pub fn serve(&self, path: &str, status: u16, body: impl Into<Vec<u8>>) {
+        self.routes.lock().unwrap().replies.insert(
+            path.to_string(),
+            Reply {
+                status,
+                body: body.into(),
+                stall: false,
+            },
+        );
+    }
+
+    /// Serves the start of a download that never finishes.
+    pub fn serve_stalling(&self, path: &str, start: impl Into<Vec<u8>>) {
+        self.routes.lock().unwrap().replies.insert(
+            path.to_string(),
+            Reply {
+                status: 200,
+                body: start.into(),
+                stall: true,
+            },
+        );
+    }
+
+    pub fn serve_file(&self, path: &str, file: &Path) {
+        self.serve(path, 200, fs::read(file).unwrap());
+    }
+
+    /// Forgets every route: the server answers 404 from now on.
+    pub fn clear(&self) {
+        self.routes.lock().unwrap().replies.clear();
+    }
+
+    pub fn require_basic_auth(&self, user: &str, password: &str) {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.routes.lock().unwrap().auth = Some(format!("Basic {token}"));
+    }
+}
+
+fn respond(stream: TcpStream, routes: &Mutex<Routes>) {
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+    let mut auth = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("authorization")
+        {
+            auth = Some(value.trim().to_string());
+        }
+    }
+    let routes = routes.lock().unwrap().clone();
+    let reply = if routes.auth.is_some() && routes.auth != auth {
+        Reply {
+            status: 401,
+            body: b"unauthorized".to_vec(),
+            stall: false,
+        }
+    } else {
+        routes.replies.get(&path).cloned().unwrap_or(Reply {
+            status: 404,
+            body: b"not found".to_vec(),
+            stall: false,
+        })
+    };
+    let mut stream = reader.into_inner();
+    let head = format!(
+        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n",
+        reply.status,
+        reply.body.len() + if reply.stall { 1 << 20 } else { 0 },
+        if reply.status == 401 {
+            "WWW-Authenticate: Basic realm=\"charts\"\r\n"
+        } else {
+            ""
+        }
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&reply.body);
+    if reply.stall {
+        let _ = stream.flush();
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
+
+// --- running ketch with its own config and cache ---------------------------------------------------
+
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    pub fn cache(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn ketch(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run ketch")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ketch"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("KETCH_CONFIG_HOME", self.config())
+            .env("KETCH_CACHE_HOME", self.cache())
+            .env("SOURCE_DATE_EPOCH", "0")
+            .env_remove("KETCH_REPO_PASSWORD")
+            .env_remove("KETCH_REPO_TOKEN")
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY");
+        command
+    }
+
+    /// Runs ketch and returns stdout, failing the test with stderr if it fails.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.ketch(args);
+        assert!(
+            out.status.success(),
+            "ketch {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs ketch, expects exit code 1 and returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.ketch(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "ketch {args:?} should fail:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// Packages the demo fixture at `version` into `dir` (relative to the home).
+    pub fn package_demo(&self, dir: &str, version: &str) -> PathBuf {
+        let dest = self.path(dir);
+        let chart = format!("{REPO}/fixtures/repo/charts/demo");
+        self.ok(&[
+            "package",
+            &chart,
+            "-d",
+            dest.to_str().unwrap(),
+            "--version",
+            version,
+        ]);
+        dest.join(format!("demo-{version}.tgz"))
+    }
+}
+
+pub fn sha256(path: &Path) -> String {
+    format!("{:x}", Sha256::digest(fs::read(path).unwrap()))
+}
+
+pub fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    names
+}
+
+// --- Helm as the peer ------------------------------------------------------------------------------
+
+/// Helm built from its Go module: `KETCH_TEST_HELM` (tests/run sets it), else what
+/// `tests/tools/helm` prints, building it on first use. Without Helm these tests fail, saying why.
+pub fn helm_binary() -> PathBuf {
+    static HELM: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let found = HELM.get_or_init(|| {
+        if let Some(path) = std::env::var_os("KETCH_TEST_HELM") {
+            return Ok(PathBuf::from(path));
+        }
+        let out = Command::new("bash")
+            .arg(format!("{REPO}/tests/tools/helm"))
+            .output()
+            .map_err(|e| format!("cannot run tests/tools/helm: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    });
+    match found {
+        Ok(path) if path.is_file() => path.clone(),
+        Ok(path) => panic!("KETCH_TEST_HELM={} is not a file", path.display()),
+        Err(e) => panic!(
+            "the Helm interoperability tests need Helm, and tests/tools/helm could not build it \
+             (it needs Go 1.26+; or set KETCH_TEST_HELM to a helm binary):\n{e}"
+        ),
+    }
+}
+
+impl Home {
+    /// Helm with all its directories under this home.
+    pub fn helm(&self, args: &[&str]) -> String {
+        let h = self.path("helm");
+        let out = Command::new(helm_binary())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("HELM_CONFIG_HOME", h.join("config"))
+            .env("HELM_CACHE_HOME", h.join("cache"))
+            .env("HELM_DATA_HOME", h.join("data"))
+            .env("HELM_REPOSITORY_CONFIG", h.join("config/repositories.yaml"))
+            .env("HELM_REPOSITORY_CACHE", h.join("cache/repository"))
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY")
+            .output()
+            .expect("run helm");
+        assert!(
+            out.status.success(),
+            "helm {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
