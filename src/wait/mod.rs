@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::api::storage::v1::StorageClass;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use serde_json::Value;
@@ -86,26 +87,15 @@ pub async fn wait_ready(
     let mut interval = FIRST_POLL;
     let mut first = true;
     loop {
-        let states: Vec<(&Target, Result<Option<Value>, ClusterError>)> =
+        let states: Vec<(&Target, Result<Readiness, ClusterError>)> =
             futures::stream::iter(pending.iter().copied())
-                .map(|target| async move {
-                    let got = target
-                        .api(client)
-                        .get_opt(target.name())
-                        .await
-                        .map(|o| o.and_then(|o| serde_json::to_value(o).ok()))
-                        .map_err(|e| ClusterError::from_kube(e, target.describe()));
-                    (target, got)
-                })
+                .map(|target| async move { (target, live_readiness(client, target).await) })
                 .buffered(CONCURRENCY)
                 .collect()
                 .await;
         let mut still = Vec::new();
-        for (target, got) in states {
-            let state = match got? {
-                None => Readiness::Pending("not found".into()),
-                Some(live) => readiness(target.kind(), &live),
-            };
+        for (target, state) in states {
+            let state = state?;
             let line = match &state {
                 Readiness::Ready => format!("{}: ready", target.short()),
                 Readiness::Pending(s) | Readiness::Failed(s) => format!("{}: {s}", target.short()),
@@ -149,6 +139,40 @@ pub async fn wait_ready(
         tokio::time::sleep(interval.min(left.max(Duration::from_millis(50)))).await;
         interval = (interval * 2).min(POLL);
     }
+}
+
+/// Reads `target` from the cluster and says whether it is ready.
+pub async fn live_readiness(client: &Client, target: &Target) -> Result<Readiness, ClusterError> {
+    let live = target
+        .api(client)
+        .get_opt(target.name())
+        .await
+        .map_err(|e| ClusterError::from_kube(e, target.describe()))?
+        .and_then(|o| serde_json::to_value(o).ok());
+    let Some(live) = live else {
+        return Ok(Readiness::Pending("not found".into()));
+    };
+    let state = readiness(target.kind(), &live);
+    if target.kind() == "PersistentVolumeClaim"
+        && matches!(state, Readiness::Pending(_))
+        && let Some(class) = binds_on_first_consumer(client, &live).await
+    {
+        tracing::debug!(
+            "{}: Pending until a pod uses it (StorageClass {class} binds on first consumer)",
+            target.short()
+        );
+        return Ok(Readiness::Ready);
+    }
+    Ok(state)
+}
+
+/// The claim's StorageClass name when that class delays binding until a pod
+/// uses the claim (`volumeBindingMode: WaitForFirstConsumer`).
+async fn binds_on_first_consumer(client: &Client, claim: &Value) -> Option<String> {
+    let class = claim.pointer("/spec/storageClassName")?.as_str()?;
+    let classes: Api<StorageClass> = Api::all(client.clone());
+    let found = classes.get_opt(class).await.ok()??;
+    (found.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer")).then(|| class.into())
 }
 
 /// The newest events of an object and of what it owns by name prefix

@@ -17,10 +17,10 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use super::{TestNamespace, client, wait_for};
+use super::{TestNamespace, client, wait_for, wait_gone};
 
 /// Upper bound for one `ketch` run; each run also gets its own `--timeout`.
-const KETCH_RUN: Duration = Duration::from_secs(180);
+pub(super) const KETCH_RUN: Duration = Duration::from_secs(180);
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -78,11 +78,11 @@ async fn install_stuck_on_its_deployment(
 }
 
 /// Runs the `ketch` binary with the test cluster's KUBECONFIG, killed after [`KETCH_RUN`].
-fn ketch(args: &[&str]) -> Output {
+pub(super) fn ketch(args: &[&str]) -> Output {
     ketch_with(args, &[])
 }
 
-fn ketch_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(super) fn ketch_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ketch"));
     command
         .args(args)
@@ -136,7 +136,7 @@ fn ketch_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     }
 }
 
-fn text(out: &Output) -> String {
+pub(super) fn text(out: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
         out.status.code(),
@@ -146,7 +146,7 @@ fn text(out: &Output) -> String {
 }
 
 /// Runs ketch and fails the test unless it succeeds.
-fn ok(args: &[&str]) -> Output {
+pub(super) fn ok(args: &[&str]) -> Output {
     let out = ketch(args);
     assert!(
         out.status.success(),
@@ -157,7 +157,7 @@ fn ok(args: &[&str]) -> Output {
 }
 
 /// Runs ketch and fails the test unless it fails with exit code 1; returns stderr.
-fn fails(args: &[&str]) -> String {
+pub(super) fn fails(args: &[&str]) -> String {
     let out = ketch(args);
     assert_eq!(
         out.status.code(),
@@ -169,7 +169,11 @@ fn fails(args: &[&str]) -> String {
 }
 
 /// The release's revisions as the cluster stores them: revision -> (status, Secrets).
-async fn stored(client: &Client, ns: &str, release: &str) -> BTreeMap<u64, (String, usize)> {
+pub(super) async fn stored(
+    client: &Client,
+    ns: &str,
+    release: &str,
+) -> BTreeMap<u64, (String, usize)> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
     let list = secrets
         .list(&ListParams::default().labels(&format!("ketch.dev/release={release}")))
@@ -189,7 +193,7 @@ async fn stored(client: &Client, ns: &str, release: &str) -> BTreeMap<u64, (Stri
     out
 }
 
-fn statuses(stored: &BTreeMap<u64, (String, usize)>) -> Vec<(u64, &str)> {
+pub(super) fn statuses(stored: &BTreeMap<u64, (String, usize)>) -> Vec<(u64, &str)> {
     stored.iter().map(|(r, (s, _))| (*r, s.as_str())).collect()
 }
 
@@ -936,17 +940,7 @@ async fn crds_are_applied_first_and_established_before_their_objects() {
     let _ = crds
         .delete("gadgets.e2e.ketch.dev", &DeleteParams::default())
         .await;
-    wait_for("an old Gadget CRD to go", || {
-        let crds = crds.clone();
-        async move {
-            crds.get_opt("gadgets.e2e.ketch.dev")
-                .await
-                .ok()?
-                .is_none()
-                .then_some(())
-        }
-    })
-    .await;
+    wait_gone(&crds, "gadgets.e2e.ketch.dev").await;
     ok(&[
         "install",
         "gadgets",
