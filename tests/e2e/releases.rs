@@ -1497,3 +1497,55 @@ async fn an_install_killed_mid_apply_is_completed_by_the_next_upgrade() {
         "{applied} applied before the kill\n{stdout}"
     );
 }
+
+#[tokio::test]
+async fn rollback_dry_run_shows_the_revision_and_changes_nothing() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-rbdry").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    let base = ["-n", n, "--set", "hook.enabled=false"];
+    ok(&[&["install", "web", &chart][..], &base].concat());
+    ok(&[
+        &["upgrade", "web", &chart][..],
+        &base,
+        &["--set", "message=v2", "--set", "extraConfig=true"],
+    ]
+    .concat());
+    let configmaps: Api<ConfigMap> = ns.api();
+    let before = configmaps.get("web-config").await.unwrap();
+
+    for dry_run in ["--dry-run", "--dry-run=server"] {
+        let out = ok(&["rollback", "web", "1", "-n", n, dry_run]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("STATUS: pending (dry run)") && stdout.contains("REVISION: 3"),
+            "{dry_run}: {}",
+            text(&out)
+        );
+        // What would be applied: revision 1's manifest.
+        assert!(
+            stdout.contains("MANIFEST:") && stdout.contains("message: hello"),
+            "{dry_run}: {}",
+            text(&out)
+        );
+        assert!(!stdout.contains("web-extra"), "{dry_run}: {stdout}");
+
+        let after = configmaps.get("web-config").await.unwrap();
+        assert_eq!(
+            after.metadata.resource_version, before.metadata.resource_version,
+            "{dry_run} changed the ConfigMap"
+        );
+        assert!(configmaps.get_opt("web-extra").await.unwrap().is_some());
+        assert_eq!(
+            statuses(&stored(&client, n, "web").await),
+            [(1, "superseded"), (2, "deployed")],
+            "{dry_run} recorded a revision"
+        );
+        let leases: Api<Lease> = ns.api();
+        assert!(leases.get_opt("ketch.release.web").await.unwrap().is_none());
+    }
+    // A revision the release does not have is still refused.
+    let err = fails(&["rollback", "web", "9", "-n", n, "--dry-run"]);
+    assert!(err.contains('9'), "{err}");
+}
