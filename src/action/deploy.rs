@@ -28,7 +28,7 @@ use crate::apply::{Applier, ApplyOptions, ObjectKey, Target, drift};
 use crate::cluster::{Cluster, ClusterError, FieldConflict, Resources};
 use crate::hooks::{self, HookContext, Phase};
 use crate::manifest::{Object, order};
-use crate::release::{ApplyMethod, Info, Release, ReleaseStore, Status, Summary, now};
+use crate::release::{ApplyMethod, Info, Release, ReleaseLock, ReleaseStore, Status, Summary, now};
 use crate::wait;
 
 /// `--dry-run=client|server`.
@@ -181,15 +181,25 @@ impl History {
     }
 }
 
-/// Runs an operation that holds the release's lock until it ends or the
-/// user presses Ctrl-C; then the operation stops where it is and the caller
-/// gives the lock back, so nobody waits for the lease to expire.
+/// Runs an operation that holds the release's `lock` (none for a dry run)
+/// until it ends, the user presses Ctrl-C, or the lock is lost. On Ctrl-C the
+/// operation stops where it is and the caller gives the lock back, so nobody
+/// waits for the lease to expire; on a lost lock it stops before its next
+/// write, since another client may be changing the release now.
 pub async fn interruptible<T>(
+    lock: Option<&ReleaseLock>,
     operation: impl std::future::Future<Output = Result<T, ReleaseError>>,
 ) -> Result<T, ReleaseError> {
+    let lost = async {
+        match lock {
+            Some(lock) => lock.lost().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         result = operation => result,
         _ = tokio::signal::ctrl_c() => Err(ReleaseError::Interrupted),
+        lost = lost => Err(lost.into()),
     }
 }
 

@@ -46,7 +46,8 @@ impl RollbackRequest {
         } else {
             None
         };
-        let result = interruptible(self.locked(&mut cluster, &store, progress)).await;
+        let result =
+            interruptible(lock.as_ref(), self.locked(&mut cluster, &store, progress)).await;
         if let Some(lock) = lock {
             lock.release().await;
         }

@@ -55,7 +55,8 @@ impl UninstallRequest {
             },
         )
         .await?;
-        let result = deploy::interruptible(self.locked(&mut cluster, &store, progress)).await;
+        let result =
+            deploy::interruptible(Some(&lock), self.locked(&mut cluster, &store, progress)).await;
         lock.release().await;
         result
     }

@@ -100,15 +100,10 @@ pub async fn run(
     } else {
         None
     };
-    let result = interruptible(locked(
-        request,
-        mode,
-        &user,
-        &mut cluster,
-        &store,
-        writes,
-        progress,
-    ))
+    let result = interruptible(
+        lock.as_ref(),
+        locked(request, mode, &user, &mut cluster, &store, writes, progress),
+    )
     .await;
     if let Some(lock) = lock {
         lock.release().await;

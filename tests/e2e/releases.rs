@@ -1549,3 +1549,56 @@ async fn rollback_dry_run_shows_the_revision_and_changes_nothing() {
     let err = fails(&["rollback", "web", "9", "-n", n, "--dry-run"]);
     assert!(err.contains('9'), "{err}");
 }
+
+#[tokio::test]
+async fn an_operation_whose_lock_is_taken_over_stops_and_leaves_the_lease_alone() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-lost").await;
+    let chart = app_chart();
+    // Renewed every second; the install then waits for a Deployment that never becomes ready.
+    let child = install_stuck_on_its_deployment(&ns, &chart, "3s", Stdio::piped()).await;
+    let leases: Api<Lease> = ns.api();
+    let intruder = "intruder@elsewhere pid 1 (upgrade)";
+    let takeover = json!({"spec": {
+        "holderIdentity": intruder,
+        "renewTime": k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+            k8s_openapi::jiff::Timestamp::now()
+        ),
+    }});
+    let started = Instant::now();
+    leases
+        .patch(
+            "ketch.release.web",
+            &PatchParams::default(),
+            &Patch::Merge(&takeover),
+        )
+        .await
+        .expect("take the lease over");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the install went on for {:?} after losing its lock",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("lost its lock") && stderr.contains(intruder),
+        "{}",
+        text(&out)
+    );
+    // The new holder's lease is neither renewed nor deleted, and the record is not written
+    // again: the revision stays pending for the next operation to settle.
+    let lease = leases
+        .get("ketch.release.web")
+        .await
+        .expect("the lease is kept");
+    assert_eq!(
+        lease.spec.unwrap().holder_identity.as_deref(),
+        Some(intruder)
+    );
+    assert_eq!(
+        statuses(&stored(&client, &ns.name, "web").await),
+        [(1, "pending-install")]
+    );
+}
