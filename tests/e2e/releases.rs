@@ -1498,14 +1498,21 @@ async fn an_install_killed_mid_apply_is_completed_by_the_next_upgrade() {
     );
 }
 
+/// Installs the app chart as `web` in `namespace` without its hook, with `extra` flags; returns
+/// the chart and the flags every later run needs.
+fn install_without_hook<'a>(namespace: &'a str, extra: &[&str]) -> (String, [&'a str; 4]) {
+    let chart = app_chart();
+    let base = ["-n", namespace, "--set", "hook.enabled=false"];
+    ok(&[&["install", "web", &chart][..], &base, extra].concat());
+    (chart, base)
+}
+
 #[tokio::test]
 async fn rollback_dry_run_shows_the_revision_and_changes_nothing() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "rel-rbdry").await;
     let n = ns.name.as_str();
-    let chart = app_chart();
-    let base = ["-n", n, "--set", "hook.enabled=false"];
-    ok(&[&["install", "web", &chart][..], &base].concat());
+    let (chart, base) = install_without_hook(n, &[]);
     ok(&[
         &["upgrade", "web", &chart][..],
         &base,
@@ -1601,4 +1608,82 @@ async fn an_operation_whose_lock_is_taken_over_stops_and_leaves_the_lease_alone(
         statuses(&stored(&client, &ns.name, "web").await),
         [(1, "pending-install")]
     );
+}
+
+#[tokio::test]
+async fn status_shows_resources_with_their_live_readiness() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-status").await;
+    let n = ns.name.as_str();
+    let (chart, base) = install_without_hook(n, &["--set", "neverReady=true"]);
+    let configmaps: Api<ConfigMap> = ns.api();
+    configmaps
+        .delete("web-config", &DeleteParams::default())
+        .await
+        .expect("delete the ConfigMap behind ketch's back");
+
+    let resources = |out: Output| -> BTreeMap<String, (bool, String)> {
+        let value: Value = serde_json::from_slice(&out.stdout).expect("status -o json");
+        assert_eq!(value["name"], "web");
+        value["resources"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no resources: {value}"))
+            .iter()
+            .map(|r| {
+                (
+                    format!(
+                        "{}/{}",
+                        r["kind"].as_str().unwrap(),
+                        r["name"].as_str().unwrap()
+                    ),
+                    (
+                        r["ready"].as_bool().unwrap(),
+                        r["status"].as_str().unwrap().to_string(),
+                    ),
+                )
+            })
+            .collect()
+    };
+    let status =
+        |args: &[&str]| ok(&[&["status", "web", "-n", n, "--show-resources"][..], args].concat());
+    let live = resources(status(&["-o", "json"]));
+    let (ready, why) = &live["Deployment/web-web"];
+    assert!(!ready && why.contains("0/1"), "{live:?}");
+    assert_eq!(
+        live["ConfigMap/web-config"],
+        (false, "not found".into()),
+        "{live:?}"
+    );
+    assert_eq!(
+        live["Secret/web-secret"],
+        (true, "ready".into()),
+        "{live:?}"
+    );
+    assert!(live["Service/web-web"].0, "{live:?}");
+    assert!(live["CronJob/web-nightly"].0, "{live:?}");
+
+    let table = String::from_utf8_lossy(&status(&[]).stdout).into_owned();
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("Deployment") && l.contains("web-web"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        table.contains("RESOURCES:") && row.contains("no"),
+        "{table}"
+    );
+    let yaml = String::from_utf8_lossy(&status(&["-o", "yaml"]).stdout).into_owned();
+    assert!(
+        yaml.contains("resources:") && yaml.contains("not found"),
+        "{yaml}"
+    );
+
+    // Once fixed by an upgrade, everything is ready.
+    ok(&[
+        &["upgrade", "web", &chart][..],
+        &base,
+        &["--wait", "--timeout", "60s"],
+    ]
+    .concat());
+    let live = resources(status(&["-o", "json"]));
+    assert!(live.values().all(|(ready, _)| *ready), "{live:?}");
 }
