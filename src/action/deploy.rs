@@ -28,6 +28,7 @@ use crate::apply::{Applier, ApplyOptions, ObjectKey, Target, drift};
 use crate::cluster::{Cluster, ClusterError, FieldConflict, Resources};
 use crate::hooks::{self, HookContext, Phase};
 use crate::manifest::{Object, order};
+use crate::progress::Progress;
 use crate::release::{ApplyMethod, Info, Release, ReleaseLock, ReleaseStore, Status, Summary, now};
 use crate::wait;
 
@@ -263,7 +264,7 @@ pub struct Deploy<'a> {
     pub cluster: &'a mut Cluster,
     pub store: &'a ReleaseStore,
     pub settings: &'a Settings,
-    pub progress: &'a (dyn Fn(&str) + Sync),
+    pub progress: &'a dyn Progress,
 }
 
 impl Deploy<'_> {
@@ -495,7 +496,8 @@ impl Deploy<'_> {
                 continue;
             }
             delete(&self.cluster.client, target).await?;
-            (self.progress)(&format!("{}: deleted (no longer rendered)", target.short()));
+            self.progress
+                .line(&format!("{}: deleted (no longer rendered)", target.short()));
             report.pruned.push(target.describe());
         }
 
@@ -552,7 +554,7 @@ impl Deploy<'_> {
             return Ok(report);
         };
         for conflict in applied.took_back {
-            (self.progress)(&format!(
+            self.progress.line(&format!(
                 "{}: took back {} from {:?} (changed outside the release)",
                 target.short(),
                 conflict.field,
@@ -565,7 +567,7 @@ impl Deploy<'_> {
         } else {
             "created"
         };
-        (self.progress)(&format!("{}: {verb}", target.short()));
+        self.progress.line(&format!("{}: {verb}", target.short()));
         report.applied.push(target.describe());
         Ok(report)
     }

@@ -10,6 +10,7 @@ use super::deploy::{
 use super::error::ReleaseError;
 use super::upgrade::recover;
 use crate::cluster::{Cluster, ConnectOptions};
+use crate::progress::Progress;
 use crate::release::{LockOptions, Release, ReleaseLock, ReleaseStore};
 
 #[derive(Debug, Clone)]
@@ -23,10 +24,7 @@ pub struct RollbackRequest {
 }
 
 impl RollbackRequest {
-    pub async fn run(
-        &self,
-        progress: &(dyn Fn(&str) + Sync),
-    ) -> Result<(Release, Report), ReleaseError> {
+    pub async fn run(&self, progress: &dyn Progress) -> Result<(Release, Report), ReleaseError> {
         let mut cluster = Cluster::connect(&self.connect).await?;
         let store = ReleaseStore::new(cluster.client.clone(), &self.namespace);
         let writes = self.settings.dry_run.is_none();
@@ -58,7 +56,7 @@ impl RollbackRequest {
         &self,
         cluster: &mut Cluster,
         store: &ReleaseStore,
-        progress: &(dyn Fn(&str) + Sync),
+        progress: &dyn Progress,
     ) -> Result<(Release, Report), ReleaseError> {
         let dry_run = self.settings.dry_run;
         let mut history = History::read(store, &self.name).await?;

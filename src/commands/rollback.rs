@@ -1,7 +1,7 @@
 use ketch::action::rollback::RollbackRequest;
 use ketch::error::Result;
 
-use super::releases::{self, progress};
+use super::releases::{self, StderrProgress};
 use crate::cli::RollbackArgs;
 
 pub fn run(args: &RollbackArgs) -> Result<()> {
@@ -14,6 +14,6 @@ pub fn run(args: &RollbackArgs) -> Result<()> {
         settings,
         connect: releases::connect(&args.kube),
     };
-    let (release, report) = super::runtime()?.block_on(request.run(&progress))?;
+    let (release, report) = super::runtime()?.block_on(request.run(&StderrProgress::new()))?;
     releases::print_release(&release, &report, dry_run)
 }

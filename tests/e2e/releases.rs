@@ -32,6 +32,24 @@ fn app_chart() -> String {
     fixture("app").display().to_string()
 }
 
+/// `install web CHART -n NAMESPACE --wait` of a Deployment that never becomes ready.
+fn stuck_install<'a>(namespace: &'a str, chart: &'a str, timeout: &'a str) -> [&'a str; 12] {
+    [
+        "install",
+        "web",
+        chart,
+        "-n",
+        namespace,
+        "--set",
+        "hook.enabled=false",
+        "--set",
+        "neverReady=true",
+        "--wait",
+        "--timeout",
+        timeout,
+    ]
+}
+
 /// Starts `ketch install --wait` of a Deployment that never becomes ready, with
 /// the given lock duration, and returns once the Deployment exists (mid-operation).
 async fn install_stuck_on_its_deployment(
@@ -41,22 +59,8 @@ async fn install_stuck_on_its_deployment(
     stderr: Stdio,
 ) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_ketch"))
-        .args([
-            "install",
-            "web",
-            chart,
-            "-n",
-            &ns.name,
-            "--set",
-            "hook.enabled=false",
-            "--set",
-            "neverReady=true",
-            "--wait",
-            "--timeout",
-            "120s",
-            "--lock-duration",
-            lock_duration,
-        ])
+        .args(stuck_install(&ns.name, chart, "120s"))
+        .args(["--lock-duration", lock_duration])
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
@@ -1686,4 +1690,54 @@ async fn status_shows_resources_with_their_live_readiness() {
     .concat());
     let live = resources(status(&["-o", "json"]));
     assert!(live.values().all(|(ready, _)| *ready), "{live:?}");
+}
+
+#[tokio::test]
+async fn wait_redraws_one_board_on_a_terminal_and_prints_lines_otherwise() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-board").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    let args = stuck_install(n, &chart, "4s");
+    // On a terminal (`script` gives ketch a pseudo-terminal): a board redrawn in place.
+    let command = std::iter::once(env!("CARGO_BIN_EXE_ketch"))
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("COLUMNS", "120")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run script(1)");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{screen}");
+    // The board, redrawn (cursor up, clear), then its summary line and the error.
+    for want in [
+        "waiting ",
+        "objects ready",
+        "deployment/web-web",
+        "0/1 updated replicas available",
+        "F\x1b[J",
+        "waited ",
+        "timed out",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing: {screen:?}");
+    }
+    assert!(
+        !screen.contains("deployment/web-web: 0/1"),
+        "plain lines on a terminal: {screen}"
+    );
+
+    // Not a terminal: one plain line per change, no escape sequences.
+    ok(&["uninstall", "web", "-n", n]);
+    let out = ketch(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("deployment/web-web: 0/1 updated replicas available"),
+        "{}",
+        text(&out)
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
 }
