@@ -343,6 +343,7 @@ impl Renewal {
                         if holder.is_empty() { "nobody" } else { &holder }
                     )));
                 }
+                // Still ours: the next tick renews it (two ticks are within its duration).
                 self.remember(&current);
                 Ok(())
             }
