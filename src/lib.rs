@@ -15,6 +15,7 @@ pub mod lint;
 pub mod manifest;
 pub mod package;
 pub mod paths;
+pub mod progress;
 pub mod pull;
 pub mod registry;
 pub mod release;

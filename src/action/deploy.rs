@@ -28,7 +28,8 @@ use crate::apply::{Applier, ApplyOptions, ObjectKey, Target, drift};
 use crate::cluster::{Cluster, ClusterError, FieldConflict, Resources};
 use crate::hooks::{self, HookContext, Phase};
 use crate::manifest::{Object, order};
-use crate::release::{ApplyMethod, Info, Release, ReleaseStore, Status, Summary, now};
+use crate::progress::Progress;
+use crate::release::{ApplyMethod, Info, Release, ReleaseLock, ReleaseStore, Status, Summary, now};
 use crate::wait;
 
 /// `--dry-run=client|server`.
@@ -181,15 +182,25 @@ impl History {
     }
 }
 
-/// Runs an operation that holds the release's lock until it ends or the
-/// user presses Ctrl-C; then the operation stops where it is and the caller
-/// gives the lock back, so nobody waits for the lease to expire.
+/// Runs an operation that holds the release's `lock` (none for a dry run)
+/// until it ends, the user presses Ctrl-C, or the lock is lost. On Ctrl-C the
+/// operation stops where it is and the caller gives the lock back, so nobody
+/// waits for the lease to expire; on a lost lock it stops before its next
+/// write, since another client may be changing the release now.
 pub async fn interruptible<T>(
+    lock: Option<&ReleaseLock>,
     operation: impl std::future::Future<Output = Result<T, ReleaseError>>,
 ) -> Result<T, ReleaseError> {
+    let lost = async {
+        match lock {
+            Some(lock) => lock.lost().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         result = operation => result,
         _ = tokio::signal::ctrl_c() => Err(ReleaseError::Interrupted),
+        lost = lost => Err(lost.into()),
     }
 }
 
@@ -253,7 +264,7 @@ pub struct Deploy<'a> {
     pub cluster: &'a mut Cluster,
     pub store: &'a ReleaseStore,
     pub settings: &'a Settings,
-    pub progress: &'a (dyn Fn(&str) + Sync),
+    pub progress: &'a dyn Progress,
 }
 
 impl Deploy<'_> {
@@ -485,7 +496,8 @@ impl Deploy<'_> {
                 continue;
             }
             delete(&self.cluster.client, target).await?;
-            (self.progress)(&format!("{}: deleted (no longer rendered)", target.short()));
+            self.progress
+                .line(&format!("{}: deleted (no longer rendered)", target.short()));
             report.pruned.push(target.describe());
         }
 
@@ -542,7 +554,7 @@ impl Deploy<'_> {
             return Ok(report);
         };
         for conflict in applied.took_back {
-            (self.progress)(&format!(
+            self.progress.line(&format!(
                 "{}: took back {} from {:?} (changed outside the release)",
                 target.short(),
                 conflict.field,
@@ -555,7 +567,7 @@ impl Deploy<'_> {
         } else {
             "created"
         };
-        (self.progress)(&format!("{}: {verb}", target.short()));
+        self.progress.line(&format!("{}: {verb}", target.short()));
         report.applied.push(target.describe());
         Ok(report)
     }

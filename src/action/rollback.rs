@@ -1,12 +1,16 @@
 //! `rollback RELEASE [REVISION]`: deploy an earlier revision's chart, values
 //! and manifest again as a new revision (default: the one before the latest).
+//! With `--dry-run` the lock is not taken and nothing is recorded: a client
+//! dry run only reads the history, a server dry run also sends every object
+//! as a server-side dry-run apply.
 
 use super::deploy::{
-    Deploy, History, Operation, Report, Settings, interruptible, settle_interrupted,
+    Deploy, DryRun, History, Operation, Report, Settings, interruptible, settle_interrupted,
 };
 use super::error::ReleaseError;
 use super::upgrade::recover;
 use crate::cluster::{Cluster, ConnectOptions};
+use crate::progress::Progress;
 use crate::release::{LockOptions, Release, ReleaseLock, ReleaseStore};
 
 #[derive(Debug, Clone)]
@@ -20,24 +24,31 @@ pub struct RollbackRequest {
 }
 
 impl RollbackRequest {
-    pub async fn run(
-        &self,
-        progress: &(dyn Fn(&str) + Sync),
-    ) -> Result<(Release, Report), ReleaseError> {
+    pub async fn run(&self, progress: &dyn Progress) -> Result<(Release, Report), ReleaseError> {
         let mut cluster = Cluster::connect(&self.connect).await?;
         let store = ReleaseStore::new(cluster.client.clone(), &self.namespace);
-        let lock = ReleaseLock::acquire(
-            &cluster.client,
-            &self.namespace,
-            &self.name,
-            &LockOptions {
-                duration: self.settings.lock_duration,
-                operation: "rollback".into(),
-            },
-        )
-        .await?;
-        let result = interruptible(self.locked(&mut cluster, &store, progress)).await;
-        lock.release().await;
+        let writes = self.settings.dry_run.is_none();
+        let lock = if writes {
+            Some(
+                ReleaseLock::acquire(
+                    &cluster.client,
+                    &self.namespace,
+                    &self.name,
+                    &LockOptions {
+                        duration: self.settings.lock_duration,
+                        operation: "rollback".into(),
+                    },
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let result =
+            interruptible(lock.as_ref(), self.locked(&mut cluster, &store, progress)).await;
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
         result
     }
 
@@ -45,10 +56,13 @@ impl RollbackRequest {
         &self,
         cluster: &mut Cluster,
         store: &ReleaseStore,
-        progress: &(dyn Fn(&str) + Sync),
+        progress: &dyn Progress,
     ) -> Result<(Release, Report), ReleaseError> {
+        let dry_run = self.settings.dry_run;
         let mut history = History::read(store, &self.name).await?;
-        settle_interrupted(store, &mut history).await?;
+        if dry_run.is_none() {
+            settle_interrupted(store, &mut history).await?;
+        }
         let Some(latest) = &history.latest else {
             return Err(ReleaseError::NotFound {
                 name: self.name.clone(),
@@ -76,6 +90,9 @@ impl RollbackRequest {
         release.revision = history.next_revision();
         release.info = None;
         release.apply_method = self.settings.apply_method;
+        if dry_run == Some(DryRun::Client) {
+            return Ok((release, Report::default()));
+        }
         let mut deploy = Deploy {
             cluster,
             store,
@@ -85,7 +102,7 @@ impl RollbackRequest {
         let operation = Operation::Rollback { to };
         match deploy.run(release.clone(), &history, operation).await {
             Ok(done) => Ok(done),
-            Err(error) if self.settings.atomic => {
+            Err(error) if self.settings.atomic && dry_run.is_none() => {
                 let recovery = recover(&mut deploy, &release, operation, progress).await;
                 Err(ReleaseError::Atomic {
                     operation: "rollback",

@@ -16,6 +16,7 @@ use crate::apply::ownership;
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::hooks::{self, HookContext, Phase};
 use crate::manifest::order;
+use crate::progress::Progress;
 use crate::release::{self, LockOptions, ReleaseLock, ReleaseStore, Status};
 
 #[derive(Debug, Clone)]
@@ -42,7 +43,7 @@ pub struct Removed {
 }
 
 impl UninstallRequest {
-    pub async fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> Result<Removed, ReleaseError> {
+    pub async fn run(&self, progress: &dyn Progress) -> Result<Removed, ReleaseError> {
         let mut cluster = Cluster::connect(&self.connect).await?;
         let store = ReleaseStore::new(cluster.client.clone(), &self.namespace);
         let lock = ReleaseLock::acquire(
@@ -55,7 +56,8 @@ impl UninstallRequest {
             },
         )
         .await?;
-        let result = deploy::interruptible(self.locked(&mut cluster, &store, progress)).await;
+        let result =
+            deploy::interruptible(Some(&lock), self.locked(&mut cluster, &store, progress)).await;
         lock.release().await;
         result
     }
@@ -64,7 +66,7 @@ impl UninstallRequest {
         &self,
         cluster: &mut Cluster,
         store: &ReleaseStore,
-        progress: &(dyn Fn(&str) + Sync),
+        progress: &dyn Progress,
     ) -> Result<Removed, ReleaseError> {
         let history = History::read(store, &self.name).await?;
         match &history.latest {
@@ -125,7 +127,7 @@ pub(crate) async fn remove(
     history: &History,
     keep_history: bool,
     wait_gone: Option<Duration>,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &dyn Progress,
 ) -> Result<Removed, ReleaseError> {
     let Some(latest) = &history.latest else {
         return Ok(Removed::default());
@@ -172,7 +174,7 @@ pub(crate) async fn remove(
             continue;
         }
         if ownership::is_kept(object) {
-            progress(&format!("{}: kept (resource policy keep)", target.short()));
+            progress.line(&format!("{}: kept (resource policy keep)", target.short()));
             removed.kept.push(target.describe());
             continue;
         }
@@ -185,7 +187,7 @@ pub(crate) async fn remove(
         futures::stream::iter(rank)
             .map(|target| async move {
                 deploy::delete(&cluster.client, target).await?;
-                progress(&format!("{}: deleted", target.short()));
+                progress.line(&format!("{}: deleted", target.short()));
                 Ok::<_, ReleaseError>(())
             })
             .buffered(DELETE_CONCURRENCY)
@@ -211,7 +213,7 @@ async fn wait_deleted(
     cluster: &Cluster,
     targets: &[&Target],
     timeout: Duration,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &dyn Progress,
 ) -> Result<(), ReleaseError> {
     let started = std::time::Instant::now();
     let mut left: Vec<&Target> = targets.to_vec();
@@ -233,7 +235,7 @@ async fn wait_deleted(
         }
         if started.elapsed() > timeout {
             let names: Vec<String> = still.iter().map(|t| t.describe()).collect();
-            progress(&format!(
+            progress.line(&format!(
                 "timed out after {}s; still being deleted: {}",
                 timeout.as_secs(),
                 names.join(", ")

@@ -19,6 +19,7 @@ use crate::cluster::lookup::ClusterLookup;
 use crate::cluster::{Cluster, ClusterError, ConnectOptions};
 use crate::engine::{Capabilities, Lookup, ReleaseInfo};
 use crate::hooks;
+use crate::progress::Progress;
 use crate::release::{self, LockOptions, Release, ReleaseLock, ReleaseStore, Status, StoredObject};
 use crate::values::{UserValues, ValueOptions, merge_into};
 
@@ -57,7 +58,7 @@ pub async fn run(
     request: &ChartRequest,
     mode: Mode,
     stdin: &mut (dyn Read + Send),
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &dyn Progress,
 ) -> Result<Outcome, ReleaseError> {
     release::validate_name(&request.name).map_err(crate::error::Error::Invalid)?;
     let user = request
@@ -100,15 +101,10 @@ pub async fn run(
     } else {
         None
     };
-    let result = interruptible(locked(
-        request,
-        mode,
-        &user,
-        &mut cluster,
-        &store,
-        writes,
-        progress,
-    ))
+    let result = interruptible(
+        lock.as_ref(),
+        locked(request, mode, &user, &mut cluster, &store, writes, progress),
+    )
     .await;
     if let Some(lock) = lock {
         lock.release().await;
@@ -123,7 +119,7 @@ async fn locked(
     cluster: &mut Cluster,
     store: &ReleaseStore,
     writes: bool,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &dyn Progress,
 ) -> Result<Outcome, ReleaseError> {
     let settings = &request.settings;
     let mut history = History::read(store, &request.name).await?;
@@ -208,7 +204,7 @@ pub(crate) async fn recover(
     deploy: &mut Deploy<'_>,
     failed: &Release,
     operation: Operation,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &dyn Progress,
 ) -> String {
     let history = match History::read(deploy.store, &failed.name).await {
         Ok(h) => h,
@@ -219,7 +215,7 @@ pub(crate) async fn recover(
         return "nothing was applied, so there is nothing to roll back".into();
     }
     let Some(target) = history.deployed.clone() else {
-        progress("--atomic: uninstalling the failed release");
+        progress.line("--atomic: uninstalling the failed release");
         return match uninstall::remove(
             deploy.cluster,
             deploy.store,
@@ -234,7 +230,7 @@ pub(crate) async fn recover(
             Err(e) => format!("uninstalling the failed release failed too: {e}"),
         };
     };
-    progress(&format!(
+    progress.line(&format!(
         "--atomic: rolling back to revision {}",
         target.revision
     ));

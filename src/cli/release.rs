@@ -194,6 +194,9 @@ pub struct StatusArgs {
     /// Revision (default: the latest)
     #[arg(long)]
     pub revision: Option<u64>,
+    /// Also list the revision's objects with their live readiness (as --wait judges it)
+    #[arg(long)]
+    pub show_resources: bool,
     #[arg(short = 'o', long = "output", value_enum, default_value_t = ReleaseOutput::Table)]
     pub output: ReleaseOutput,
 }

@@ -1,7 +1,7 @@
 use ketch::action::{install, upgrade::ChartRequest};
 use ketch::error::Result;
 
-use super::releases::{self, progress};
+use super::releases::{self, StderrProgress};
 use crate::cli::InstallArgs;
 
 pub fn run(args: &InstallArgs) -> Result<()> {
@@ -19,7 +19,8 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         settings: releases::settings(&args.deploy),
         connect: releases::connect(&args.kube),
     };
-    let outcome = super::runtime()?
-        .block_on(async { install::run(&request, &mut std::io::stdin(), &progress).await })?;
+    let outcome = super::runtime()?.block_on(async {
+        install::run(&request, &mut std::io::stdin(), &StderrProgress::new()).await
+    })?;
     releases::print_release(&outcome.release, &outcome.report, outcome.dry_run)
 }

@@ -1,11 +1,13 @@
 //! What the release commands share: flags to settings, progress lines, and
 //! printing a release.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 
 use ketch::action::deploy::{DryRun, Report, Settings};
 use ketch::cluster::ConnectOptions;
 use ketch::error::{Error, Result};
+use ketch::progress::{Progress, WaitBoard};
 use ketch::release::{ApplyMethod, Release, Summary};
 
 use crate::cli::{ApplyMethodArg, DeployArgs, DryRunArg, KubeArgs, ReleaseOutput};
@@ -39,9 +41,77 @@ pub fn settings(args: &DeployArgs) -> Settings {
     }
 }
 
-/// Progress goes to standard error, one line per change.
-pub fn progress(line: &str) {
-    eprintln!("{line}");
+/// Progress on standard error: one line per change, or on a terminal, lines
+/// above one `--wait` board redrawn in place.
+pub struct StderrProgress {
+    live: bool,
+    /// Terminal width, from `COLUMNS` (the default when unset).
+    width: usize,
+    /// The board on screen, to erase and redraw.
+    board: Mutex<Vec<String>>,
+}
+
+impl StderrProgress {
+    pub fn new() -> Self {
+        let stderr = std::io::stderr();
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        StderrProgress {
+            live: stderr.is_terminal() && !dumb,
+            width: std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .filter(|&c: &usize| c > 20)
+                .unwrap_or(80)
+                - 1,
+            board: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Replaces the board on screen (`shown`) with `lines`, `above` printed first.
+    fn redraw(&self, shown: &mut Vec<String>, above: Option<&str>, lines: Vec<String>) {
+        let mut out = String::new();
+        if !shown.is_empty() {
+            // To the start of the board's first line, then clear to the end of the screen.
+            out.push_str(&format!("\x1b[{}F\x1b[J", shown.len()));
+        }
+        for line in above
+            .into_iter()
+            .map(str::to_string)
+            .chain(lines.iter().cloned())
+        {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        let _ = std::io::stderr().lock().write_all(out.as_bytes());
+        *shown = lines;
+    }
+}
+
+impl Progress for StderrProgress {
+    fn line(&self, line: &str) {
+        if !self.live {
+            eprintln!("{line}");
+            return;
+        }
+        let mut shown = self.board.lock().unwrap_or_else(|e| e.into_inner());
+        let board = shown.clone();
+        self.redraw(&mut shown, Some(line), board);
+    }
+
+    fn live(&self) -> bool {
+        self.live
+    }
+
+    fn waiting(&self, board: &WaitBoard) {
+        let mut shown = self.board.lock().unwrap_or_else(|e| e.into_inner());
+        let lines = board.lines(self.width);
+        if board.done {
+            // The summary stays; the next lines go below it.
+            self.redraw(&mut shown, lines.first().map(String::as_str), Vec::new());
+        } else {
+            self.redraw(&mut shown, None, lines);
+        }
+    }
 }
 
 pub fn write_stdout(text: &str) -> Result<()> {

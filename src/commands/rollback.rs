@@ -1,16 +1,12 @@
 use ketch::action::rollback::RollbackRequest;
-use ketch::error::{Error, Result};
+use ketch::error::Result;
 
-use super::releases::{self, progress};
+use super::releases::{self, StderrProgress};
 use crate::cli::RollbackArgs;
 
 pub fn run(args: &RollbackArgs) -> Result<()> {
     let settings = releases::settings(&args.deploy);
-    if settings.dry_run.is_some() {
-        return Err(Error::Invalid(
-            "rollback does not support --dry-run; `ketch get manifest RELEASE --revision N` shows what a revision holds".into(),
-        ));
-    }
+    let dry_run = settings.dry_run;
     let request = RollbackRequest {
         name: args.release.clone(),
         namespace: args.kube.namespace.clone(),
@@ -18,6 +14,6 @@ pub fn run(args: &RollbackArgs) -> Result<()> {
         settings,
         connect: releases::connect(&args.kube),
     };
-    let (release, report) = super::runtime()?.block_on(request.run(&progress))?;
-    releases::print_release(&release, &report, None)
+    let (release, report) = super::runtime()?.block_on(request.run(&StderrProgress::new()))?;
+    releases::print_release(&release, &report, dry_run)
 }

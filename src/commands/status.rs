@@ -2,17 +2,20 @@ use ketch::action::status;
 use ketch::error::Result;
 use serde_json::json;
 
-use super::releases;
+use super::{output, releases};
 use crate::cli::{ReleaseOutput, StatusArgs};
 
 pub fn run(args: &StatusArgs) -> Result<()> {
     let connect = releases::connect(&args.kube);
-    let release = super::runtime()?.block_on(status::run(
-        &connect,
-        &args.kube.namespace,
-        &args.release,
-        args.revision,
-    ))?;
+    let (release, resources) = super::runtime()?.block_on(async {
+        let release =
+            status::run(&connect, &args.kube.namespace, &args.release, args.revision).await?;
+        let resources = match args.show_resources {
+            true => Some(status::resources(&connect, &release).await?),
+            false => None,
+        };
+        Ok::<_, ketch::action::error::ReleaseError>((release, resources))
+    })?;
     let info = release
         .info
         .clone()
@@ -24,7 +27,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             description: String::new(),
         });
     if args.output != ReleaseOutput::Table {
-        let value = json!({
+        let mut value = json!({
             "name": release.name,
             "namespace": release.namespace,
             "revision": release.revision,
@@ -39,6 +42,9 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             "applyMethod": release.apply_method,
             "notes": release.notes,
         });
+        if let Some(resources) = &resources {
+            value["resources"] = json!(resources);
+        }
         return releases::print_structured(&value, args.output);
     }
     let mut out = String::new();
@@ -53,6 +59,19 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     }
     out.push_str(&format!("APPLY METHOD: {}\n", release.apply_method));
     out.push_str(&format!("DESCRIPTION: {}\n", info.description));
+    if let Some(resources) = &resources {
+        let rows: Vec<Vec<String>> = resources
+            .iter()
+            .map(|r| {
+                let ready = if r.ready { "yes" } else { "no" };
+                [&r.kind, &r.name, ready, &r.status]
+                    .map(String::from)
+                    .to_vec()
+            })
+            .collect();
+        out.push_str("\nRESOURCES:\n");
+        out.push_str(&output::table(&["KIND", "NAME", "READY", "STATUS"], &rows));
+    }
     if let Some(notes) = release.notes.as_deref().filter(|n| !n.trim().is_empty()) {
         out.push_str("\nNOTES:\n");
         out.push_str(notes);

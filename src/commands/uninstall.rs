@@ -1,7 +1,7 @@
 use ketch::action::uninstall::UninstallRequest;
 use ketch::error::Result;
 
-use super::releases::{self, progress};
+use super::releases::{self, StderrProgress};
 use crate::cli::UninstallArgs;
 
 pub fn run(args: &UninstallArgs) -> Result<()> {
@@ -15,7 +15,7 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
         lock_duration: args.lock_duration,
         connect: releases::connect(&args.kube),
     };
-    let removed = super::runtime()?.block_on(request.run(&progress))?;
+    let removed = super::runtime()?.block_on(request.run(&StderrProgress::new()))?;
     let mut out = format!("release \"{}\" uninstalled\n", args.release);
     if !removed.kept.is_empty() {
         out.push_str("These resources were kept due to the resource policy:\n");

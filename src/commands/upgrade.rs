@@ -1,7 +1,7 @@
 use ketch::action::upgrade::{self, ChartRequest, Mode};
 use ketch::error::Result;
 
-use super::releases::{self, progress};
+use super::releases::{self, StderrProgress};
 use crate::cli::UpgradeArgs;
 
 pub fn run(args: &UpgradeArgs) -> Result<()> {
@@ -22,7 +22,14 @@ pub fn run(args: &UpgradeArgs) -> Result<()> {
     let mode = Mode::Upgrade {
         install: args.install,
     };
-    let outcome = super::runtime()?
-        .block_on(async { upgrade::run(&request, mode, &mut std::io::stdin(), &progress).await })?;
+    let outcome = super::runtime()?.block_on(async {
+        upgrade::run(
+            &request,
+            mode,
+            &mut std::io::stdin(),
+            &StderrProgress::new(),
+        )
+        .await
+    })?;
     releases::print_release(&outcome.release, &outcome.report, outcome.dry_run)
 }

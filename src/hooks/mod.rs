@@ -18,6 +18,7 @@ use crate::apply::ownership::decorate;
 use crate::apply::server_side::{self, SsaOptions};
 use crate::cluster::{ClusterError, Resources};
 use crate::manifest::{Object, order};
+use crate::progress::Progress;
 use crate::wait::{self, WaitError};
 
 pub const HOOK: &str = "ketch.dev/hook";
@@ -204,7 +205,7 @@ pub struct HookContext<'a> {
     pub release: &'a str,
     pub namespace: &'a str,
     pub timeout: Duration,
-    pub progress: &'a (dyn Fn(&str) + Sync),
+    pub progress: &'a dyn Progress,
 }
 
 /// Runs the hooks of `phase` one after another; the first failure stops.
@@ -231,7 +232,8 @@ async fn run_one(ctx: &HookContext<'_>, hook: &Hook, phase: Phase) -> Result<(),
     {
         delete_and_wait(ctx, &target, ctx.timeout).await?;
     }
-    (ctx.progress)(&format!("{phase} hook {}: running", target.short()));
+    ctx.progress
+        .line(&format!("{phase} hook {}: running", target.short()));
     server_side::apply(
         ctx.client,
         &target,

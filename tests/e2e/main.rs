@@ -14,6 +14,7 @@
 //! for the interoperability tests in `registry`.
 
 mod client_apply;
+mod ml_stack;
 mod pull;
 mod registry;
 mod releases;
@@ -72,6 +73,17 @@ where
     tokio::time::timeout(WAIT, poll)
         .await
         .unwrap_or_else(|_| panic!("timed out after {WAIT:?} waiting for {what}"))
+}
+
+/// Waits until `api` no longer holds `name`.
+async fn wait_gone<K>(api: &Api<K>, name: &str)
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    wait_for(&format!("{name} to go"), || async move {
+        api.get_opt(name).await.ok()?.is_none().then_some(())
+    })
+    .await;
 }
 
 /// A namespace of the test's own. It is left in place for inspection: `tests/cluster/up` starts

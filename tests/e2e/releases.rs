@@ -17,10 +17,10 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use super::{TestNamespace, client, wait_for};
+use super::{TestNamespace, client, wait_for, wait_gone};
 
 /// Upper bound for one `ketch` run; each run also gets its own `--timeout`.
-const KETCH_RUN: Duration = Duration::from_secs(180);
+pub(super) const KETCH_RUN: Duration = Duration::from_secs(180);
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,6 +32,24 @@ fn app_chart() -> String {
     fixture("app").display().to_string()
 }
 
+/// `install web CHART -n NAMESPACE --wait` of a Deployment that never becomes ready.
+fn stuck_install<'a>(namespace: &'a str, chart: &'a str, timeout: &'a str) -> [&'a str; 12] {
+    [
+        "install",
+        "web",
+        chart,
+        "-n",
+        namespace,
+        "--set",
+        "hook.enabled=false",
+        "--set",
+        "neverReady=true",
+        "--wait",
+        "--timeout",
+        timeout,
+    ]
+}
+
 /// Starts `ketch install --wait` of a Deployment that never becomes ready, with
 /// the given lock duration, and returns once the Deployment exists (mid-operation).
 async fn install_stuck_on_its_deployment(
@@ -41,22 +59,8 @@ async fn install_stuck_on_its_deployment(
     stderr: Stdio,
 ) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_ketch"))
-        .args([
-            "install",
-            "web",
-            chart,
-            "-n",
-            &ns.name,
-            "--set",
-            "hook.enabled=false",
-            "--set",
-            "neverReady=true",
-            "--wait",
-            "--timeout",
-            "120s",
-            "--lock-duration",
-            lock_duration,
-        ])
+        .args(stuck_install(&ns.name, chart, "120s"))
+        .args(["--lock-duration", lock_duration])
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
@@ -78,11 +82,11 @@ async fn install_stuck_on_its_deployment(
 }
 
 /// Runs the `ketch` binary with the test cluster's KUBECONFIG, killed after [`KETCH_RUN`].
-fn ketch(args: &[&str]) -> Output {
+pub(super) fn ketch(args: &[&str]) -> Output {
     ketch_with(args, &[])
 }
 
-fn ketch_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(super) fn ketch_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ketch"));
     command
         .args(args)
@@ -136,7 +140,7 @@ fn ketch_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     }
 }
 
-fn text(out: &Output) -> String {
+pub(super) fn text(out: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
         out.status.code(),
@@ -146,7 +150,7 @@ fn text(out: &Output) -> String {
 }
 
 /// Runs ketch and fails the test unless it succeeds.
-fn ok(args: &[&str]) -> Output {
+pub(super) fn ok(args: &[&str]) -> Output {
     let out = ketch(args);
     assert!(
         out.status.success(),
@@ -157,7 +161,7 @@ fn ok(args: &[&str]) -> Output {
 }
 
 /// Runs ketch and fails the test unless it fails with exit code 1; returns stderr.
-fn fails(args: &[&str]) -> String {
+pub(super) fn fails(args: &[&str]) -> String {
     let out = ketch(args);
     assert_eq!(
         out.status.code(),
@@ -169,7 +173,11 @@ fn fails(args: &[&str]) -> String {
 }
 
 /// The release's revisions as the cluster stores them: revision -> (status, Secrets).
-async fn stored(client: &Client, ns: &str, release: &str) -> BTreeMap<u64, (String, usize)> {
+pub(super) async fn stored(
+    client: &Client,
+    ns: &str,
+    release: &str,
+) -> BTreeMap<u64, (String, usize)> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
     let list = secrets
         .list(&ListParams::default().labels(&format!("ketch.dev/release={release}")))
@@ -189,7 +197,7 @@ async fn stored(client: &Client, ns: &str, release: &str) -> BTreeMap<u64, (Stri
     out
 }
 
-fn statuses(stored: &BTreeMap<u64, (String, usize)>) -> Vec<(u64, &str)> {
+pub(super) fn statuses(stored: &BTreeMap<u64, (String, usize)>) -> Vec<(u64, &str)> {
     stored.iter().map(|(r, (s, _))| (*r, s.as_str())).collect()
 }
 
@@ -936,17 +944,7 @@ async fn crds_are_applied_first_and_established_before_their_objects() {
     let _ = crds
         .delete("gadgets.e2e.ketch.dev", &DeleteParams::default())
         .await;
-    wait_for("an old Gadget CRD to go", || {
-        let crds = crds.clone();
-        async move {
-            crds.get_opt("gadgets.e2e.ketch.dev")
-                .await
-                .ok()?
-                .is_none()
-                .then_some(())
-        }
-    })
-    .await;
+    wait_gone(&crds, "gadgets.e2e.ketch.dev").await;
     ok(&[
         "install",
         "gadgets",
@@ -1502,4 +1500,244 @@ async fn an_install_killed_mid_apply_is_completed_by_the_next_upgrade() {
         stdout.contains("CHANGES: 400 applied"),
         "{applied} applied before the kill\n{stdout}"
     );
+}
+
+/// Installs the app chart as `web` in `namespace` without its hook, with `extra` flags; returns
+/// the chart and the flags every later run needs.
+fn install_without_hook<'a>(namespace: &'a str, extra: &[&str]) -> (String, [&'a str; 4]) {
+    let chart = app_chart();
+    let base = ["-n", namespace, "--set", "hook.enabled=false"];
+    ok(&[&["install", "web", &chart][..], &base, extra].concat());
+    (chart, base)
+}
+
+#[tokio::test]
+async fn rollback_dry_run_shows_the_revision_and_changes_nothing() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-rbdry").await;
+    let n = ns.name.as_str();
+    let (chart, base) = install_without_hook(n, &[]);
+    ok(&[
+        &["upgrade", "web", &chart][..],
+        &base,
+        &["--set", "message=v2", "--set", "extraConfig=true"],
+    ]
+    .concat());
+    let configmaps: Api<ConfigMap> = ns.api();
+    let before = configmaps.get("web-config").await.unwrap();
+
+    for dry_run in ["--dry-run", "--dry-run=server"] {
+        let out = ok(&["rollback", "web", "1", "-n", n, dry_run]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("STATUS: pending (dry run)") && stdout.contains("REVISION: 3"),
+            "{dry_run}: {}",
+            text(&out)
+        );
+        // What would be applied: revision 1's manifest.
+        assert!(
+            stdout.contains("MANIFEST:") && stdout.contains("message: hello"),
+            "{dry_run}: {}",
+            text(&out)
+        );
+        assert!(!stdout.contains("web-extra"), "{dry_run}: {stdout}");
+
+        let after = configmaps.get("web-config").await.unwrap();
+        assert_eq!(
+            after.metadata.resource_version, before.metadata.resource_version,
+            "{dry_run} changed the ConfigMap"
+        );
+        assert!(configmaps.get_opt("web-extra").await.unwrap().is_some());
+        assert_eq!(
+            statuses(&stored(&client, n, "web").await),
+            [(1, "superseded"), (2, "deployed")],
+            "{dry_run} recorded a revision"
+        );
+        let leases: Api<Lease> = ns.api();
+        assert!(leases.get_opt("ketch.release.web").await.unwrap().is_none());
+    }
+    // A revision the release does not have is still refused.
+    let err = fails(&["rollback", "web", "9", "-n", n, "--dry-run"]);
+    assert!(err.contains('9'), "{err}");
+}
+
+#[tokio::test]
+async fn an_operation_whose_lock_is_taken_over_stops_and_leaves_the_lease_alone() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-lost").await;
+    let chart = app_chart();
+    // Renewed every second; the install then waits for a Deployment that never becomes ready.
+    let child = install_stuck_on_its_deployment(&ns, &chart, "3s", Stdio::piped()).await;
+    let leases: Api<Lease> = ns.api();
+    let intruder = "intruder@elsewhere pid 1 (upgrade)";
+    let takeover = json!({"spec": {
+        "holderIdentity": intruder,
+        "renewTime": k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+            k8s_openapi::jiff::Timestamp::now()
+        ),
+    }});
+    let started = Instant::now();
+    leases
+        .patch(
+            "ketch.release.web",
+            &PatchParams::default(),
+            &Patch::Merge(&takeover),
+        )
+        .await
+        .expect("take the lease over");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the install went on for {:?} after losing its lock",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("lost its lock") && stderr.contains(intruder),
+        "{}",
+        text(&out)
+    );
+    // The new holder's lease is neither renewed nor deleted, and the record is not written
+    // again: the revision stays pending for the next operation to settle.
+    let lease = leases
+        .get("ketch.release.web")
+        .await
+        .expect("the lease is kept");
+    assert_eq!(
+        lease.spec.unwrap().holder_identity.as_deref(),
+        Some(intruder)
+    );
+    assert_eq!(
+        statuses(&stored(&client, &ns.name, "web").await),
+        [(1, "pending-install")]
+    );
+}
+
+#[tokio::test]
+async fn status_shows_resources_with_their_live_readiness() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-status").await;
+    let n = ns.name.as_str();
+    let (chart, base) = install_without_hook(n, &["--set", "neverReady=true"]);
+    let configmaps: Api<ConfigMap> = ns.api();
+    configmaps
+        .delete("web-config", &DeleteParams::default())
+        .await
+        .expect("delete the ConfigMap behind ketch's back");
+
+    let resources = |out: Output| -> BTreeMap<String, (bool, String)> {
+        let value: Value = serde_json::from_slice(&out.stdout).expect("status -o json");
+        assert_eq!(value["name"], "web");
+        value["resources"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no resources: {value}"))
+            .iter()
+            .map(|r| {
+                (
+                    format!(
+                        "{}/{}",
+                        r["kind"].as_str().unwrap(),
+                        r["name"].as_str().unwrap()
+                    ),
+                    (
+                        r["ready"].as_bool().unwrap(),
+                        r["status"].as_str().unwrap().to_string(),
+                    ),
+                )
+            })
+            .collect()
+    };
+    let status =
+        |args: &[&str]| ok(&[&["status", "web", "-n", n, "--show-resources"][..], args].concat());
+    let live = resources(status(&["-o", "json"]));
+    let (ready, why) = &live["Deployment/web-web"];
+    assert!(!ready && why.contains("0/1"), "{live:?}");
+    assert_eq!(
+        live["ConfigMap/web-config"],
+        (false, "not found".into()),
+        "{live:?}"
+    );
+    assert_eq!(
+        live["Secret/web-secret"],
+        (true, "ready".into()),
+        "{live:?}"
+    );
+    assert!(live["Service/web-web"].0, "{live:?}");
+    assert!(live["CronJob/web-nightly"].0, "{live:?}");
+
+    let table = String::from_utf8_lossy(&status(&[]).stdout).into_owned();
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("Deployment") && l.contains("web-web"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        table.contains("RESOURCES:") && row.contains("no"),
+        "{table}"
+    );
+    let yaml = String::from_utf8_lossy(&status(&["-o", "yaml"]).stdout).into_owned();
+    assert!(
+        yaml.contains("resources:") && yaml.contains("not found"),
+        "{yaml}"
+    );
+
+    // Once fixed by an upgrade, everything is ready.
+    ok(&[
+        &["upgrade", "web", &chart][..],
+        &base,
+        &["--wait", "--timeout", "60s"],
+    ]
+    .concat());
+    let live = resources(status(&["-o", "json"]));
+    assert!(live.values().all(|(ready, _)| *ready), "{live:?}");
+}
+
+#[tokio::test]
+async fn wait_redraws_one_board_on_a_terminal_and_prints_lines_otherwise() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-board").await;
+    let n = ns.name.as_str();
+    let chart = app_chart();
+    let args = stuck_install(n, &chart, "4s");
+    // On a terminal (`script` gives ketch a pseudo-terminal): a board redrawn in place.
+    let command = std::iter::once(env!("CARGO_BIN_EXE_ketch"))
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("COLUMNS", "120")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run script(1)");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{screen}");
+    // The board, redrawn (cursor up, clear), then its summary line and the error.
+    for want in [
+        "waiting ",
+        "objects ready",
+        "deployment/web-web",
+        "0/1 updated replicas available",
+        "F\x1b[J",
+        "waited ",
+        "timed out",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing: {screen:?}");
+    }
+    assert!(
+        !screen.contains("deployment/web-web: 0/1"),
+        "plain lines on a terminal: {screen}"
+    );
+
+    // Not a terminal: one plain line per change, no escape sequences.
+    ok(&["uninstall", "web", "-n", n]);
+    let out = ketch(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("deployment/web-web: 0/1 updated replicas available"),
+        "{}",
+        text(&out)
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
 }
