@@ -89,22 +89,28 @@ fn every_chart_and_example_lints_strict_clean() {
     }
 }
 
+/// ml-stack's Chart.lock pins its subcharts as `charts/model-server` and `charts/trainer` are
+/// now (their archives are reproducible), and charts/ml-stack/charts holds exactly those.
 #[test]
-fn vendored_subcharts_match_the_top_level_charts() {
+fn ml_stack_locks_the_current_subcharts() {
+    let umbrella = shipped("ml-stack");
+    let lock = ketch::deps::read_lock(&umbrella).unwrap().unwrap();
     for chart in ["model-server", "trainer"] {
-        let top = ketch::chart::load(&shipped(chart)).unwrap();
-        let vendored = ketch::chart::load(&shipped("ml-stack").join("charts").join(chart)).unwrap();
+        let files = ketch::chart::read_dir(&shipped(chart)).unwrap();
+        let archive = ketch::package::write_archive(chart, &files, 0).unwrap();
+        let locked = lock.dependencies.iter().find(|d| d.name == chart).unwrap();
         assert_eq!(
-            top.templates, vendored.templates,
-            "{chart}: run charts/sync-vendored"
+            locked.archive_sha256(),
+            Some(ketch::package::sha256_hex(&archive)),
+            "charts/{chart} changed since charts/ml-stack/Chart.lock: run `ketch dep update charts/ml-stack`"
         );
+    }
+    for status in ketch::deps::list(&umbrella).unwrap() {
         assert_eq!(
-            top.values_text, vendored.values_text,
-            "{chart}: run charts/sync-vendored"
-        );
-        assert_eq!(
-            top.schema, vendored.schema,
-            "{chart}: run charts/sync-vendored"
+            status.status,
+            ketch::deps::Status::Ok,
+            "{}: run `ketch dep build charts/ml-stack`",
+            status.name
         );
     }
 }
