@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::merge::{Nulls, coalesce, coalesce_value, own_value, strip_nulls};
 use super::{GLOBAL_KEY, Values, ValuesError, dotted, kind_of, lookup};
 use crate::chart::{Chart, Dependency, ImportValue};
+use crate::version::{Constraint, parse_version};
 
 /// Applies Helm's dependency processing to `chart` with the user's values
 /// (already merged from `-f` and `--set*`), and coalesces the values.
@@ -57,7 +58,12 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
         .cloned()
         .collect();
     for dependency in declared {
-        let Some(sub) = found.iter().find(|sub| sub.name() == dependency.name) else {
+        // With several versions of one chart in `charts/`, the one the constraint allows.
+        let named = || found.iter().filter(|sub| sub.name() == dependency.name);
+        let Some(sub) = named()
+            .find(|sub| allows(dependency, sub))
+            .or_else(|| named().next())
+        else {
             return Err(ValuesError::MissingDependency {
                 chart: chart.name().to_string(),
                 dependency: dependency.name.clone(),
@@ -77,6 +83,13 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
     }
     chart.subcharts = instances;
     Ok(chart)
+}
+
+/// Whether `sub`'s version satisfies `dependency`'s constraint (false when either is unreadable).
+fn allows(dependency: &Dependency, sub: &Chart) -> bool {
+    let constraint = Constraint::parse(dependency.version.as_deref().unwrap_or(""));
+    let version = parse_version(&sub.metadata.version);
+    matches!((constraint, version), (Ok(c), Ok(v)) if c.matches(&v))
 }
 
 /// Removes the subcharts whose `condition` or `tags` turn them off, and

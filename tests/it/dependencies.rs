@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::support::{Home, Server, files_in, sha256};
 
 /// Writes a minijinja chart `name` at `version` into `home/dir` with `dependencies` (YAML list
-/// items, or empty); its one template makes a ConfigMap named after the chart.
+/// items, or empty); its one template makes a ConfigMap named after the chart (or its alias).
 fn write_chart(home: &Home, dir: &str, name: &str, version: &str, dependencies: &str) -> PathBuf {
     let root = home.path(dir);
     fs::create_dir_all(root.join("templates")).unwrap();
@@ -29,7 +29,7 @@ fn write_chart(home: &Home, dir: &str, name: &str, version: &str, dependencies: 
     fs::write(
         root.join("templates/configmap.yaml"),
         format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{{{ release.name }}}}-{name}\n\
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{{{ release.name }}}}-{{{{ chart.name }}}}\n\
              data:\n  version: \"{version}\"\n  message: {{{{ values.message | quote }}}}\n"
         ),
     )
@@ -427,4 +427,39 @@ fn helm_and_ketch_pick_the_same_versions() {
     fs::remove_dir_all(ours.join("charts")).unwrap();
     home.helm(&["dependency", "build", ours.to_str().unwrap()]);
     assert!(ours.join("charts/web-1.2.0.tgz").is_file());
+}
+
+/// Two aliases of one chart at two versions: both archives land in charts/ and each instance
+/// renders from the version its constraint allows.
+#[test]
+fn two_aliases_of_one_chart_at_two_versions() {
+    let home = Home::new();
+    let server = Server::start();
+    let url = publish(&home, &server, &[("web", &["1.0.0", "2.0.0"])]);
+    let umbrella = write_chart(
+        &home,
+        "stack",
+        "stack",
+        "0.1.0",
+        &format!(
+            "  - name: web\n    alias: old\n    version: ^1\n    repository: {url}\n  \
+             - name: web\n    alias: new\n    version: ^2\n    repository: {url}\n"
+        ),
+    );
+    let stack = umbrella.to_str().unwrap();
+    home.ok(&["dep", "update", stack]);
+    assert_eq!(
+        files_in(&umbrella.join("charts")),
+        ["web-1.0.0.tgz", "web-2.0.0.tgz"]
+    );
+    let rendered = home.ok(&["template", "r", stack, "--set", "new.message=second"]);
+    let docs: Vec<&str> = rendered.split("\n---").collect();
+    let of = |version: &str| {
+        docs.iter()
+            .find(|d| d.contains(&format!("version: \"{version}\"")))
+            .unwrap_or_else(|| panic!("no object of web {version} in:\n{rendered}"))
+            .to_string()
+    };
+    assert!(of("1.0.0").contains("message: hello"));
+    assert!(of("2.0.0").contains("message: second"));
 }
