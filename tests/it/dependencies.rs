@@ -463,3 +463,26 @@ fn two_aliases_of_one_chart_at_two_versions() {
     assert!(of("1.0.0").contains("message: hello"));
     assert!(of("2.0.0").contains("message: second"));
 }
+
+#[test]
+fn template_and_package_resolve_first_with_dependency_update() {
+    let home = Home::new();
+    write_chart(&home, "web", "web", "1.2.0", "");
+    let umbrella = write_chart(
+        &home,
+        "stack",
+        "stack",
+        "0.1.0",
+        "  - name: web\n    version: ~1.2\n    repository: file://../web\n",
+    );
+    let stack = umbrella.to_str().unwrap();
+    let err = home.fails(&["template", "r", stack]);
+    assert!(err.contains("web"), "{err}");
+    let rendered = home.ok(&["template", "r", stack, "--dependency-update"]);
+    assert!(rendered.contains("name: r-web"), "{rendered}");
+    assert_eq!(lock_versions(&umbrella), ["1.2.0"]);
+    fs::remove_dir_all(umbrella.join("charts")).unwrap();
+    home.ok(&["package", stack, "-d", "dist", "--dependency-update"]);
+    let packaged = ketch::chart::load(&home.path("dist/stack-0.1.0.tgz")).unwrap();
+    assert_eq!(packaged.subcharts[0].metadata.version, "1.2.0");
+}
