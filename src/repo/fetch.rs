@@ -210,9 +210,19 @@ fn chain(err: &dyn std::error::Error) -> String {
 pub async fn until_interrupted<T, E: From<RepoError>>(
     work: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
+    // The handler is in place before `work` first runs (`ctrl_c()` would only
+    // install it when first polled, leaving a moment where Ctrl-C kills outright).
+    #[cfg(unix)]
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .map_err(|e| RepoError::Client(format!("cannot watch for Ctrl-C: {e}")))?;
+    #[cfg(unix)]
+    let interrupted = interrupt.recv();
+    #[cfg(not(unix))]
+    let interrupted = tokio::signal::ctrl_c();
     tokio::select! {
         result = work => result,
-        _ = tokio::signal::ctrl_c() => Err(RepoError::Interrupted.into()),
+        _ = interrupted => Err(RepoError::Interrupted.into()),
     }
 }
 
