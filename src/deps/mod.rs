@@ -230,6 +230,13 @@ struct Fetched {
 /// and writes its `Chart.lock`.
 pub async fn update(chart_dir: &Path, options: &DepOptions) -> Result<Report, DepError> {
     let metadata = read_metadata(chart_dir)?;
+    // No dependencies, no lock, as in Helm.
+    if metadata.dependencies.is_empty() {
+        return Ok(Report {
+            installed: Vec::new(),
+            lock_written: false,
+        });
+    }
     let origins = origins(chart_dir, &metadata.dependencies, options)?;
     check_local_cycles(chart_dir, &metadata, &origins)?;
     let mut indexes = RepoIndexes::new(options.settings.clone(), options.refresh);
@@ -456,9 +463,11 @@ fn origins(
     options: &DepOptions,
 ) -> Result<Vec<Origin>, DepError> {
     let needs_repositories = dependencies.iter().any(|d| {
-        d.repository
-            .as_deref()
-            .is_some_and(|r| r.starts_with(['@', 'h']) || r.starts_with("alias:"))
+        d.repository.as_deref().is_some_and(|r| {
+            ["@", "alias:", "http://", "https://"]
+                .iter()
+                .any(|p| r.starts_with(p))
+        })
     });
     let repositories = if needs_repositories {
         options.settings.repositories()?

@@ -213,9 +213,8 @@ pub async fn until_interrupted<T, E: From<RepoError>>(
     // The handler is in place before `work` first runs (`ctrl_c()` would only
     // install it when first polled, leaving a moment where Ctrl-C kills outright).
     #[cfg(unix)]
-    let mut interrupt =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-            .map_err(|e| RepoError::Client(format!("cannot watch for Ctrl-C: {e}")))?;
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| RepoError::Client(format!("cannot watch for Ctrl-C: {e}")))?;
     #[cfg(unix)]
     let interrupted = interrupt.recv();
     #[cfg(not(unix))]

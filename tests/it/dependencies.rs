@@ -476,6 +476,10 @@ fn template_and_package_resolve_first_with_dependency_update() {
         "  - name: web\n    version: ~1.2\n    repository: file://../web\n",
     );
     let stack = umbrella.to_str().unwrap();
+    // A chart without dependencies gets no lock, as in Helm.
+    let out = home.ok(&["dep", "update", home.path("web").to_str().unwrap()]);
+    assert!(out.contains("no dependencies"), "{out}");
+    assert!(!home.path("web/Chart.lock").exists());
     let err = home.fails(&["template", "r", stack]);
     assert!(err.contains("web"), "{err}");
     let rendered = home.ok(&["template", "r", stack, "--dependency-update"]);
