@@ -524,6 +524,13 @@ impl Session {
             {
                 denied(format!("HTTP {code} {}", message.trim()))
             }
+            // A HEAD (blob_exists) answered 401/403 has no body to parse: only a status.
+            OciDistributionError::RequestError(e)
+                if matches!(e.status().map(|s| s.as_u16()), Some(401 | 403)) =>
+            {
+                let status = e.status().map(|s| s.to_string()).unwrap_or_default();
+                denied(format!("HTTP {status}"))
+            }
             OciDistributionError::RequestError(e) if e.is_connect() || e.is_timeout() => {
                 RegistryError::Unreachable {
                     registry: self.registry.clone(),

@@ -11,13 +11,21 @@
 //! `KUBECONFIG` must name the cluster's kubeconfig and `KETCH_TEST_REGISTRY` the registry's
 //! `host:port`. Every test works in a namespace of its own and bounds every wait.
 //! `KETCH_TEST_HELM` names the Helm binary (`tests/tools/helm` builds it and prints its path)
-//! for the interoperability tests in `registry`.
+//! for the interoperability tests in `registry`. `KETCH_TEST_REGISTRY_LOG` (the registry's access
+//! log) and `KETCH_TEST_AUTH_REGISTRY{,_USER,_PASSWORD}` (a registry that needs a login) come
+//! from the same env file.
 
+mod auth_registry;
 mod client_apply;
+mod deps;
 mod ml_stack;
 mod pull;
 mod registry;
 mod releases;
+// Shared with the integration tests: ketch run with its own config and cache homes.
+#[allow(dead_code)]
+#[path = "../it/support.rs"]
+mod support;
 
 use std::future::Future;
 use std::io::{Read, Write};

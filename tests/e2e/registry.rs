@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::install_crypto_provider;
 
-fn registry_host() -> String {
+pub(crate) fn registry_host() -> String {
     std::env::var("KETCH_TEST_REGISTRY").unwrap_or_else(|_| {
         panic!(
             "KETCH_TEST_REGISTRY is not set: start the test cluster with `tests/cluster/up`, \
@@ -40,7 +40,7 @@ fn helm_binary() -> PathBuf {
 }
 
 /// A repository path of this test's own, so runs and tests never see each other's tags.
-fn unique(test: &str) -> String {
+pub(crate) fn unique(test: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -426,13 +426,13 @@ fn registry_login_stores_private_credentials_and_logout_forgets_them() {
 }
 
 /// A `ketch serve` process, killed when dropped.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Serve {
-    fn start(storage: &Path, token_file: &Path) -> Serve {
+    pub(crate) fn start(storage: &Path, token_file: &Path) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ketch"))
             .args(["serve", "--addr", "127.0.0.1:0", "--storage"])
             .arg(storage)

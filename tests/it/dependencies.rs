@@ -3,74 +3,25 @@
 //! versions it picks.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::support::{Home, Server, files_in, sha256};
-
-/// Writes a minijinja chart `name` at `version` into `home/dir` with `dependencies` (YAML list
-/// items, or empty); its one template makes a ConfigMap named after the chart (or its alias).
-fn write_chart(home: &Home, dir: &str, name: &str, version: &str, dependencies: &str) -> PathBuf {
-    let root = home.path(dir);
-    fs::create_dir_all(root.join("templates")).unwrap();
-    let deps = if dependencies.is_empty() {
-        String::new()
-    } else {
-        format!("dependencies:\n{dependencies}")
-    };
-    fs::write(
-        root.join("Chart.yaml"),
-        format!(
-            "apiVersion: v2\nname: {name}\nversion: {version}\ndescription: {name} chart\n{deps}\
-             annotations:\n  ketch.dev/engine: minijinja\n"
-        ),
-    )
-    .unwrap();
-    fs::write(root.join("values.yaml"), "message: hello\n").unwrap();
-    fs::write(
-        root.join("templates/configmap.yaml"),
-        format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{{{ release.name }}}}-{{{{ chart.name }}}}\n\
-             data:\n  version: \"{version}\"\n  message: {{{{ values.message | quote }}}}\n"
-        ),
-    )
-    .unwrap();
-    root
-}
+use crate::support::{
+    self, Home, Server, files_in, lock_versions, package_versions, sha256, write_chart,
+};
 
 /// Publishes `name` at each of `versions` on `server` under /charts, with an index.
 fn publish(home: &Home, server: &Server, charts: &[(&str, &[&str])]) -> String {
     let published = home.path("published");
     for (name, versions) in charts {
-        for version in *versions {
-            let src = write_chart(home, &format!("src/{name}-{version}"), name, version, "");
-            home.ok(&[
-                "package",
-                src.to_str().unwrap(),
-                "-d",
-                published.to_str().unwrap(),
-            ]);
-            let file = format!("{name}-{version}.tgz");
-            server.serve_file(&format!("/charts/{file}"), &published.join(&file));
+        for archive in package_versions(home, "published", name, versions) {
+            let file = archive.file_name().unwrap().to_str().unwrap();
+            server.serve_file(&format!("/charts/{file}"), &archive);
         }
     }
     let url = format!("{}/charts", server.url);
     home.ok(&["repo", "index", published.to_str().unwrap(), "--url", &url]);
     server.serve_file("/charts/index.yaml", &published.join("index.yaml"));
     url
-}
-
-fn lock_versions(chart: &Path) -> Vec<String> {
-    let lock: serde_json::Value = ketch::yaml::parse(
-        &fs::read_to_string(chart.join("Chart.lock")).unwrap(),
-        "lock",
-    )
-    .unwrap();
-    lock["dependencies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["version"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn lock_field(chart: &Path, field: &str) -> String {
@@ -207,15 +158,7 @@ fn repository_dependencies_resolve_from_cached_indexes_and_build_offline() {
 
     // A second checkout: Chart.yaml and Chart.lock only.
     let checkout = home.path("checkout");
-    fs::create_dir_all(checkout.join("templates")).unwrap();
-    for file in [
-        "Chart.yaml",
-        "Chart.lock",
-        "values.yaml",
-        "templates/configmap.yaml",
-    ] {
-        fs::copy(umbrella.join(file), checkout.join(file)).unwrap();
-    }
+    support::checkout(&umbrella, &checkout);
     let second = checkout.to_str().unwrap();
     let out = home.ok(&["dep", "build", second]);
     assert_eq!(out.matches("from the archive cache").count(), 2, "{out}");

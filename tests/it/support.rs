@@ -177,6 +177,7 @@ impl Home {
             .current_dir(self.dir.path())
             .env("KETCH_CONFIG_HOME", self.config())
             .env("KETCH_CACHE_HOME", self.cache())
+            .env("DOCKER_CONFIG", self.path("docker"))
             .env("SOURCE_DATE_EPOCH", "0")
             .env_remove("KETCH_REPO_PASSWORD")
             .env_remove("KETCH_REPO_TOKEN")
@@ -222,6 +223,93 @@ impl Home {
         ]);
         dest.join(format!("demo-{version}.tgz"))
     }
+}
+
+/// Writes a minijinja chart `name` at `version` into `home/dir` with `dependencies` (YAML list
+/// items, or empty); its one template makes a ConfigMap named after the chart (or its alias).
+pub fn write_chart(
+    home: &Home,
+    dir: &str,
+    name: &str,
+    version: &str,
+    dependencies: &str,
+) -> PathBuf {
+    let root = home.path(dir);
+    fs::create_dir_all(root.join("templates")).unwrap();
+    let deps = if dependencies.is_empty() {
+        String::new()
+    } else {
+        format!("dependencies:\n{dependencies}")
+    };
+    fs::write(
+        root.join("Chart.yaml"),
+        format!(
+            "apiVersion: v2\nname: {name}\nversion: {version}\ndescription: {name} chart\n{deps}\
+             annotations:\n  ketch.dev/engine: minijinja\n"
+        ),
+    )
+    .unwrap();
+    fs::write(root.join("values.yaml"), "message: hello\n").unwrap();
+    fs::write(
+        root.join("templates/configmap.yaml"),
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{{{ release.name }}}}-{{{{ chart.name }}}}\n\
+             data:\n  version: \"{version}\"\n  message: {{{{ values.message | quote }}}}\n"
+        ),
+    )
+    .unwrap();
+    root
+}
+
+/// The versions `Chart.lock` in `chart` pins, in order.
+pub fn lock_versions(chart: &Path) -> Vec<String> {
+    locked(chart, "version")
+}
+
+/// `field` of each dependency in `chart`'s Chart.lock, in order (`-` where absent).
+pub fn locked(chart: &Path, field: &str) -> Vec<String> {
+    let lock: serde_json::Value = ketch::yaml::parse(
+        &fs::read_to_string(chart.join("Chart.lock")).unwrap(),
+        "lock",
+    )
+    .unwrap();
+    lock["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d[field].as_str().unwrap_or("-").to_string())
+        .collect()
+}
+
+/// A second checkout of a chart [`write_chart`] wrote: its files without `charts/`.
+pub fn checkout(chart: &Path, to: &Path) {
+    fs::create_dir_all(to.join("templates")).unwrap();
+    for file in [
+        "Chart.yaml",
+        "Chart.lock",
+        "values.yaml",
+        "templates/configmap.yaml",
+    ] {
+        fs::copy(chart.join(file), to.join(file)).unwrap();
+    }
+}
+
+/// Packages a [`write_chart`] chart `name` at each of `versions` into `home/dir`.
+pub fn package_versions(home: &Home, dir: &str, name: &str, versions: &[&str]) -> Vec<PathBuf> {
+    let dist = home.path(dir);
+    versions
+        .iter()
+        .map(|version| {
+            let src = write_chart(home, &format!("src/{name}-{version}"), name, version, "");
+            home.ok(&[
+                "package",
+                src.to_str().unwrap(),
+                "-d",
+                dist.to_str().unwrap(),
+            ]);
+            dist.join(format!("{name}-{version}.tgz"))
+        })
+        .collect()
 }
 
 pub fn sha256(path: &Path) -> String {
