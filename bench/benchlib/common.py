@@ -1,0 +1,152 @@
+"""What every benchmark shares: building the tools, timing a process (wall time and
+peak RSS), alternating runs of ketch and Helm, and printing one markdown table."""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+REPO = Path(__file__).resolve().parents[2]
+# Generated inputs (charts, index) live here; every benchmark regenerates what is missing.
+WORK = REPO / "target" / "bench"
+# The Helm the benchmarks compare against, built from its Go module by tests/tools/helm. The
+# e2e interop tests keep their own pin (v3.22.0, the tool's default).
+HELM_VERSION = "v4.3.1"
+
+
+def target_dir() -> Path:
+    return Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
+
+
+def build_ketch() -> Path:
+    """Builds ketch in release mode and returns the binary."""
+    print("bench: cargo build --release", file=sys.stderr)
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    return target_dir() / "release" / "ketch"
+
+
+def build_helm(version: str = HELM_VERSION) -> Path:
+    """Builds (or reuses) Helm `version` from its Go module; returns the binary."""
+    env = dict(os.environ, KETCH_TEST_HELM_VERSION=version)
+    done = subprocess.run([REPO / "tests" / "tools" / "helm"], env=env, check=True,
+                          stdout=subprocess.PIPE, text=True)
+    return Path(done.stdout.strip())
+
+
+def tool_args(parser) -> None:
+    """The flags every benchmark takes: which binaries, how many runs."""
+    parser.add_argument("--runs", type=int, default=10, help="runs of each tool per case (default 10)")
+    parser.add_argument("--ketch", type=Path, help="a ketch binary (default: build it with --release)")
+    parser.add_argument("--helm", type=Path,
+                        help=f"a helm binary to compare with (bench/run builds Helm {HELM_VERSION})")
+
+
+def ketch_of(args) -> Path:
+    return args.ketch or build_ketch()
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss_mib: float
+
+
+def measure(cmd: list, env: Optional[dict] = None, cwd: Optional[Path] = None, stdout=None) -> Run:
+    """Runs `cmd` once; exits with its stderr if it fails. `stdout`: a file object, or None to drop it."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([str(c) for c in cmd], stdout=stdout or subprocess.DEVNULL, stderr=err,
+                                env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            sys.exit(f"{' '.join(map(str, cmd))} failed (exit {proc.returncode}):\n{err.read().decode()}")
+    return Run(elapsed, usage.ru_maxrss / 1024)
+
+
+@dataclass
+class Series:
+    """The runs of one tool on one case. `capture` keeps the last run's standard output."""
+    cmd: list
+    env: Optional[dict] = None
+    cwd: Optional[Path] = None
+    capture: bool = False
+    runs: list = field(default_factory=list)
+    out: bytes = b""
+
+    def once(self) -> Run:
+        if not self.capture:
+            run = measure(self.cmd, self.env, self.cwd)
+        else:
+            with tempfile.TemporaryFile() as out:
+                run = measure(self.cmd, self.env, self.cwd, stdout=out)
+                out.seek(0)
+                self.out = out.read()
+        self.runs.append(run)
+        return run
+
+    def median(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    def time_cell(self) -> str:
+        times = sorted(r.seconds for r in self.runs)
+        spread = f"{ms(times[0])}–{ms(times[-1])}" if len(times) > 1 else "one run"
+        return f"{ms(statistics.median(times))} ms ({spread})"
+
+    def rss_cell(self) -> str:
+        return f"{max(r.rss_mib for r in self.runs):.0f} MiB"
+
+
+def ms(seconds: float) -> str:
+    value = seconds * 1000
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def alternate(series: list, runs: int, before=None) -> None:
+    """`runs` rounds, each running every series once in turn (so load drifts hit all alike).
+    `before(series, round)`, if given, runs untimed before each timed run."""
+    for i in range(runs):
+        for s in series:
+            if before:
+                before(s, i)
+            s.once()
+
+
+@dataclass
+class Row:
+    bench: str
+    case: str
+    ketch: Series
+    helm: Optional[Series] = None
+    notes: str = ""
+
+
+HEADER = ("| benchmark | case | ketch: median (min–max) | ketch peak RSS | helm: median (min–max) "
+          "| helm peak RSS | ketch / helm | notes |\n|---|---|---:|---:|---:|---:|---:|---|")
+
+
+def format_row(row: Row) -> str:
+    if row.helm and row.helm.runs:
+        k, h = row.ketch.median(), row.helm.median()
+        helm, helm_rss, ratio = row.helm.time_cell(), row.helm.rss_cell(), f"{k / h:.3f} ({h / k:.1f}× faster)"
+    else:
+        helm = helm_rss = ratio = "–"
+    return (f"| {row.bench} | {row.case} | {row.ketch.time_cell()} | {row.ketch.rss_cell()} | {helm} "
+            f"| {helm_rss} | {ratio} | {row.notes} |")
+
+
+def machine() -> str:
+    """One line on what the figures were taken on: cores, load, versions."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} cores, load average {load} (1/5/15 min) at the start"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
