@@ -160,9 +160,11 @@ fn parse_template(template: &RenderedTemplate) -> Result<Vec<Object>, ManifestEr
         return Ok(objects);
     }
     let documents: Vec<Value> =
-        yaml::parse_all(&template.text, &template.source).map_err(|e| ManifestError::Yaml {
-            source_path: template.source.clone(),
-            message: e.message,
+        yaml::parse_documents(&template.text, &template.source).map_err(|e| {
+            ManifestError::Yaml {
+                source_path: template.source.clone(),
+                message: e.message,
+            }
         })?;
     for (index, document) in documents.into_iter().enumerate() {
         let index = index + 1;
