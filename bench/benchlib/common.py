@@ -134,7 +134,8 @@ HEADER = ("| benchmark | case | ketch: median (min–max) | ketch peak RSS | hel
 def format_row(row: Row) -> str:
     if row.helm and row.helm.runs:
         k, h = row.ketch.median(), row.helm.median()
-        helm, helm_rss, ratio = row.helm.time_cell(), row.helm.rss_cell(), f"{k / h:.3f} ({h / k:.1f}× faster)"
+        speed = f"{h / k:.1f}× faster" if k <= h else f"{k / h:.1f}× slower"
+        helm, helm_rss, ratio = row.helm.time_cell(), row.helm.rss_cell(), f"{k / h:.2f} ({speed})"
     else:
         helm = helm_rss = ratio = "–"
     return (f"| {row.bench} | {row.case} | {row.ketch.time_cell()} | {row.ketch.rss_cell()} | {helm} "
