@@ -7,6 +7,7 @@ mod diagnostic;
 mod files;
 pub mod filters;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,8 +18,8 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, context, syntax::Syn
 pub use capabilities::{Capabilities, KubeVersion};
 use filters::serde_value;
 
-use crate::chart::Chart;
 use crate::chart::metadata::ENGINE_MINIJINJA;
+use crate::chart::{Chart, ChartFile};
 use crate::parallel;
 use crate::values::Values;
 use crate::version::{Constraint, parse_version};
@@ -152,6 +153,10 @@ pub fn render(
     };
     let texts = parallel::map(&plan.jobs, |job| {
         let unit = &plan.units[job.unit];
+        if let Some(i) = job.compile_only {
+            let file = &unit.chart.templates[i];
+            return compile_template(&unit.env, file, &job.source).map(|()| String::new());
+        }
         let ctx = context! {
             template => context! { name => job.source.clone(), base_path => unit.base_path.clone() },
             ..unit.base.clone()
@@ -164,6 +169,9 @@ pub fn render(
     };
     for (job, text) in plan.jobs.into_iter().zip(texts) {
         let text = text?;
+        if job.compile_only.is_some() {
+            continue;
+        }
         if job.file == NOTES {
             rendered.notes = Some(text);
         } else {
@@ -188,6 +196,7 @@ struct Plan<'a> {
 
 /// One chart's environment and context.
 struct Unit<'a> {
+    chart: &'a Chart,
     env: Environment<'a>,
     base: Value,
     base_path: String,
@@ -198,6 +207,9 @@ struct Job {
     unit: usize,
     file: String,
     source: String,
+    /// Only check this one of the chart's templates (every template of a chart is
+    /// checked before its first render, as when they were all added up front).
+    compile_only: Option<usize>,
 }
 
 impl<'a> Plan<'a> {
@@ -239,25 +251,30 @@ impl<'a> Plan<'a> {
         let base = base_context(chart, values, options);
         let env = environment(chart, &base, &base_path, options)?;
         let unit = self.units.len();
-        let job = |file: &str| Job {
+        let job = |file: &str, compile_only: Option<usize>| Job {
             unit,
             file: file.to_string(),
             source: format!("{base_path}/{file}"),
+            compile_only,
         };
+        for (i, file) in chart.templates.iter().enumerate() {
+            self.jobs.push(job(&file.path, Some(i)));
+        }
         if !chart.metadata.is_library() {
             for file in chart
                 .templates
                 .iter()
                 .filter(|f| !is_macro_file(&f.path) && f.path != NOTES)
             {
-                self.jobs.push(job(&file.path));
+                self.jobs.push(job(&file.path, None));
             }
         }
         // Notes render last, so an error in a shared macro points at a manifest template.
         if is_root && chart.templates.iter().any(|f| f.path == NOTES) {
-            self.jobs.push(job(NOTES));
+            self.jobs.push(job(NOTES, None));
         }
         self.units.push(Unit {
+            chart,
             env,
             base,
             base_path,
@@ -470,13 +487,33 @@ fn environment<'a>(
                 }),
         },
     );
-    for file in &chart.templates {
-        let source = format!("{base_path}/{}", file.path);
-        let text = std::str::from_utf8(&file.data).map_err(|_| EngineError::NotUtf8 {
-            template: source.clone(),
-        })?;
-        env.add_template(&file.path, text)
-            .map_err(|e| template_error(&source, &e))?;
-    }
+    // Templates compile on first use, outside minijinja's lock, so the render's
+    // threads compile them in parallel; `Plan` checks every one of them in order.
+    let sources: BTreeMap<String, String> = chart
+        .templates
+        .iter()
+        .filter_map(|file| {
+            let text = std::str::from_utf8(&file.data).ok()?;
+            Some((file.path.clone(), text.to_string()))
+        })
+        .collect();
+    env.set_loader(move |name| Ok(sources.get(name).cloned()));
     Ok(env)
+}
+
+/// Checks that a template is UTF-8 and compiles, as the render of any template
+/// of its chart would need.
+fn compile_template(
+    env: &Environment<'_>,
+    file: &ChartFile,
+    source: &str,
+) -> Result<(), EngineError> {
+    if std::str::from_utf8(&file.data).is_err() {
+        return Err(EngineError::NotUtf8 {
+            template: source.into(),
+        });
+    }
+    env.get_template(&file.path)
+        .map(drop)
+        .map_err(|e| template_error(source, &e))
 }
