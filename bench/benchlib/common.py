@@ -1,6 +1,7 @@
 """What every benchmark shares: building the tools, timing a process (wall time and
 peak RSS), alternating runs of ketch and Helm, and printing one markdown table."""
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -55,40 +56,56 @@ class Run:
     rss_mib: float
 
 
-def measure(cmd: list, env: Optional[dict] = None, cwd: Optional[Path] = None, stdout=None) -> Run:
-    """Runs `cmd` once; exits with its stderr if it fails. `stdout`: a file object, or None to drop it."""
-    with tempfile.TemporaryFile() as err:
+# GNU time reports the peak RSS of the command alone. A child's own rusage from wait4 is no
+# use: Linux carries the RSS high-water mark across exec, so every process Python starts
+# reports at least Python's own RSS (14 MiB and more).
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
+def measure(cmd: list, env: Optional[dict] = None, cwd: Optional[Path] = None, stdout=None,
+            rss: bool = False) -> Run:
+    """Runs `cmd` once; exits with its stderr if it fails. `stdout`: a file object, or None to drop
+    it. With `rss`, through GNU time (a millisecond or two more of wall time) for the peak RSS."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
+        argv = [str(c) for c in cmd]
+        if rss and GNU_TIME:
+            argv = [GNU_TIME, "-f", "%M", "-o", rss.name, *argv]
         start = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], stdout=stdout or subprocess.DEVNULL, stderr=err,
-                                env=env, cwd=cwd)
+        proc = subprocess.Popen(argv, stdout=stdout or subprocess.DEVNULL, stderr=err, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             err.seek(0)
             sys.exit(f"{' '.join(map(str, cmd))} failed (exit {proc.returncode}):\n{err.read().decode()}")
-    return Run(elapsed, usage.ru_maxrss / 1024)
+        kib = int(rss.read().split()[-1]) if argv[0] == GNU_TIME else usage.ru_maxrss
+    return Run(elapsed, kib / 1024)
 
 
 @dataclass
 class Series:
-    """The runs of one tool on one case. `capture` keeps the last run's standard output."""
+    """The runs of one tool on one case: wall times, and the peak RSS of the runs asked to measure
+    it. `capture` keeps the last run's standard output."""
     cmd: list
     env: Optional[dict] = None
     cwd: Optional[Path] = None
     capture: bool = False
     runs: list = field(default_factory=list)
     out: bytes = b""
+    peak_rss: float = 0.0
 
-    def once(self) -> Run:
+    def once(self, timed: bool = True, rss: bool = False) -> Run:
         if not self.capture:
-            run = measure(self.cmd, self.env, self.cwd)
+            run = measure(self.cmd, self.env, self.cwd, rss=rss)
         else:
             with tempfile.TemporaryFile() as out:
-                run = measure(self.cmd, self.env, self.cwd, stdout=out)
+                run = measure(self.cmd, self.env, self.cwd, stdout=out, rss=rss)
                 out.seek(0)
                 self.out = out.read()
-        self.runs.append(run)
+        if timed:
+            self.runs.append(run)
+        if rss:
+            self.peak_rss = max(self.peak_rss, run.rss_mib)
         return run
 
     def median(self) -> float:
@@ -100,7 +117,8 @@ class Series:
         return f"{ms(statistics.median(times))} ms ({spread})"
 
     def rss_cell(self) -> str:
-        return f"{max(r.rss_mib for r in self.runs):.0f} MiB"
+        # Without GNU time the figure is a floor set by Python's own RSS (see GNU_TIME).
+        return f"{'' if GNU_TIME else '≥ '}{self.peak_rss:.0f} MiB"
 
 
 def ms(seconds: float) -> str:
@@ -109,13 +127,14 @@ def ms(seconds: float) -> str:
 
 
 def alternate(series: list, runs: int, before=None) -> None:
-    """`runs` rounds, each running every series once in turn (so load drifts hit all alike).
-    `before(series, round)`, if given, runs untimed before each timed run."""
-    for i in range(runs):
+    """`runs` rounds, each running every series once in turn (so load drifts hit all alike), then
+    one more untimed run each for the peak RSS. `before(series, round)`, if given, runs untimed
+    before each run."""
+    for i in range(runs + 1):
         for s in series:
             if before:
                 before(s, i)
-            s.once()
+            s.once(timed=i < runs, rss=i == runs)
 
 
 @dataclass

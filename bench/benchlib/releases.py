@@ -165,7 +165,7 @@ class Cluster:
     def run(self, series: Series, agent: str, args: list) -> Step:
         series.cmd = [series.cmd[0], *args]
         started = time.time()
-        series.once()
+        series.once(rss=True)
         step = Step(str(series.cmd[0]), agent, started, time.time())
         self.steps.append(step)
         return step
