@@ -18,7 +18,7 @@ def cluster_env(start: bool):
         return None, lambda: None
     cluster_dir = os.environ.get("KETCH_CLUSTER_DIR") or str(common.target_dir() / "cluster")
     env = dict(os.environ, KETCH_CLUSTER_DIR=cluster_dir)
-    stop = lambda: subprocess.run([REPO / "tests" / "cluster" / "down"], env=env, check=False)
+    stop = lambda: subprocess.run([REPO / "tests" / "cluster" / "down"], env=env, check=False, stdout=sys.stderr)
     try:
         subprocess.run([REPO / "tests" / "cluster" / "up"], env=env, check=True, stdout=sys.stderr)
     except BaseException:

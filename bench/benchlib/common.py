@@ -126,15 +126,16 @@ def ms(seconds: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
-def alternate(series: list, runs: int, before=None) -> None:
+def alternate(series: list, runs: int, before=None, repeatable: bool = True) -> None:
     """`runs` rounds, each running every series once in turn (so load drifts hit all alike), then
-    one more untimed run each for the peak RSS. `before(series, round)`, if given, runs untimed
-    before each run."""
-    for i in range(runs + 1):
+    one more untimed run each for the peak RSS; a command that would not do the same work again
+    (`repeatable=False`) is timed through GNU time instead. `before(series, round)`, if given,
+    runs untimed before each run."""
+    for i in range(runs + repeatable):
         for s in series:
             if before:
                 before(s, i)
-            s.once(timed=i < runs, rss=i == runs)
+            s.once(timed=i < runs, rss=i == runs or not repeatable)
 
 
 @dataclass

@@ -117,15 +117,16 @@ def rows(ketch: Path, helm, runs: int, charts: int = 500, versions: int = 30) ->
                    HELM_CACHE_HOME=f"{home}/helm/cache", HELM_DATA_HOME=f"{home}/helm/data")
         tools = [ketch] + ([helm] if helm else [])
 
-        def case(label, args, rounds, cold=False, notes=""):
+        def case(label, args, rounds, cold=False, repeatable=True):
             series = [Series([tool, *args], env, capture=True) for tool in tools]
             update = {id(s): Series([tool, "repo", "update"], env) for s, tool in zip(series, tools)}
-            alternate(series, rounds, before=(lambda s, _: update[id(s)].once()) if cold else None)
-            row = Row("index", label, series[0], series[1] if helm else None, notes)
+            alternate(series, rounds, before=(lambda s, _: update[id(s)].once()) if cold else None,
+                      repeatable=repeatable)
+            row = Row("index", label, series[0], series[1] if helm else None)
             out.append(row)
             return row
 
-        case("repo add (fetch, parse, cache)", ["repo", "add", "bench", url], 1)
+        case("repo add (fetch, parse, cache)", ["repo", "add", "bench", url], 1, repeatable=False)
         case("repo update", ["repo", "update"], slow)
         case("search repo (cold: first after repo update)", ["search", "repo"], slow, cold=True)
         case("search repo (warm)", ["search", "repo"], runs)
