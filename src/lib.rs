@@ -14,6 +14,7 @@ pub mod kube_schema;
 pub mod lint;
 pub mod manifest;
 pub mod package;
+pub mod parallel;
 pub mod paths;
 pub mod progress;
 pub mod pull;

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// Documents one YAML stream may hold: a large render yields thousands.
 const MAX_DOCUMENTS: usize = 100_000;
@@ -55,12 +56,173 @@ pub fn parse_all<T: DeserializeOwned>(text: &str, origin: &str) -> Result<Vec<T>
     serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| error(origin, &e))
 }
 
+/// Parses a stream of documents into JSON values, as [`parse_all`] does, but
+/// fast for what templates render almost always: block and flow collections of
+/// strings, plain words, small integers, booleans and nulls. Anything else in
+/// the stream (anchors, tags, directives, floats, duplicate keys, a budget
+/// passed, a syntax error...) sends the whole text through serde-saphyr, so the
+/// result, and every error, are serde-saphyr's.
+pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<Value>, YamlError> {
+    match fast::parse_documents(text) {
+        Some(documents) => Ok(documents),
+        None => parse_all(text, origin),
+    }
+}
+
 /// Writes one value as a YAML document (no leading `---`), ending in a newline.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
     serde_saphyr::to_string_with_options(value, serializer_options()).map_err(|e| YamlError {
         origin: "<output>".into(),
         message: e.to_string(),
     })
+}
+
+mod fast {
+    //! Builds JSON values from granit-parser's events, for the subset of YAML
+    //! whose meaning is plain (see `parse_documents`); `None` for anything else.
+
+    use std::borrow::Cow;
+
+    use granit_parser::{Event, Options, Parser, ScalarStyle};
+    use serde_json::{Map, Value};
+
+    use super::{MAX_DEPTH, MAX_DOCUMENTS, MAX_NODES};
+
+    enum Frame {
+        Sequence(Vec<Value>),
+        /// A mapping and the key read for the value to come.
+        Mapping(Map<String, Value>, Option<String>),
+    }
+
+    pub fn parse_documents(text: &str) -> Option<Vec<Value>> {
+        let mut documents = Vec::new();
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut nodes = 0usize;
+        let mut options = Options::default();
+        options.emit_comments = false;
+        for event in Parser::new_from_str_with_options(text, options) {
+            let (event, _) = event.ok()?;
+            let value = match event {
+                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+                Event::DocumentStart(_, None) => continue,
+                Event::SequenceStart(_, 0, None) if stack.len() < MAX_DEPTH => {
+                    stack.push(Frame::Sequence(Vec::new()));
+                    continue;
+                }
+                Event::MappingStart(_, 0, None) if stack.len() < MAX_DEPTH => {
+                    stack.push(Frame::Mapping(Map::new(), None));
+                    continue;
+                }
+                Event::SequenceEnd => match stack.pop()? {
+                    Frame::Sequence(items) => Value::Array(items),
+                    Frame::Mapping(..) => return None,
+                },
+                Event::MappingEnd => match stack.pop()? {
+                    Frame::Mapping(map, None) => Value::Object(map),
+                    _ => return None,
+                },
+                Event::Scalar(text, style, 0, None) => {
+                    if let Some(Frame::Mapping(_, key @ None)) = stack.last_mut() {
+                        *key = Some(key_text(text, style)?);
+                        continue;
+                    }
+                    scalar(text, style)?
+                }
+                // Anchors, aliases, tags, directives, comments: serde-saphyr's.
+                _ => return None,
+            };
+            nodes += 1;
+            if nodes > MAX_NODES {
+                return None;
+            }
+            match stack.last_mut() {
+                Some(Frame::Sequence(items)) => items.push(value),
+                Some(Frame::Mapping(map, key)) => {
+                    let key = key.take()?;
+                    if map.contains_key(&key) {
+                        return None;
+                    }
+                    map.insert(key, value);
+                }
+                // An empty document is dropped; other scalar documents are serde-saphyr's.
+                None if value == Value::Null => {}
+                None if value.is_object() || value.is_array() => {
+                    documents.push(value);
+                    if documents.len() > MAX_DOCUMENTS {
+                        return None;
+                    }
+                }
+                None => return None,
+            }
+        }
+        stack.is_empty().then_some(documents)
+    }
+
+    /// A mapping key: any quoted or block scalar, or a plain one that reads as a string.
+    fn key_text(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
+        if style == ScalarStyle::Plain && text == "<<" {
+            return None; // a merge key
+        }
+        match scalar(text, style)? {
+            Value::String(key) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// A scalar value, or `None` when its type takes more than the fast path knows.
+    fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
+        if style != ScalarStyle::Plain {
+            return Some(Value::String(text.into_owned()));
+        }
+        let value = match &*text {
+            "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+            "true" | "True" | "TRUE" => Value::Bool(true),
+            "false" | "False" | "FALSE" => Value::Bool(false),
+            word if is_word(word) => return Some(Value::String(text.into_owned())),
+            number => Value::Number(small_integer(number)?),
+        };
+        Some(value)
+    }
+
+    /// Whether a plain scalar (not a null or boolean spelling) can only be a string.
+    fn is_word(text: &str) -> bool {
+        let Some(first) = text.chars().next() else {
+            return false;
+        };
+        if first.is_ascii_digit() {
+            // Without a radix prefix every number is written with these bytes and at
+            // most one dot: `100m`, `128Mi`, `1.2.3`, `10.0.0.1/8` are strings.
+            let radix = matches!(
+                text.as_bytes().get(..2),
+                Some(b"0x" | b"0X" | b"0o" | b"0O" | b"0b" | b"0B")
+            );
+            let numeric = |b: u8| b.is_ascii_digit() || b".+-_eE".contains(&b);
+            return !radix && (!text.bytes().all(numeric) || text.matches('.').count() > 1);
+        }
+        // Numbers start with a digit, a sign or a dot (`.inf`), `~` is null, and a
+        // float parser takes `inf` and `nan` spelled any way.
+        !matches!(first, '+' | '-' | '.' | '~')
+            && !["inf", "infinity", "nan"]
+                .iter()
+                .any(|special| text.eq_ignore_ascii_case(special))
+    }
+
+    /// `0`, or a decimal integer without a leading zero that fits any integer type.
+    fn small_integer(text: &str) -> Option<serde_json::Number> {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        let plain = !digits.is_empty()
+            && digits.len() <= 18
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'));
+        if !plain || text == "-0" {
+            return None;
+        }
+        if text.starts_with('-') {
+            text.parse::<i64>().ok().map(Into::into)
+        } else {
+            text.parse::<u64>().ok().map(Into::into)
+        }
+    }
 }
 
 fn error(origin: &str, err: &serde_saphyr::Error) -> YamlError {
@@ -114,6 +276,89 @@ mod tests {
         let text = err.to_string();
         assert!(text.starts_with("values.yaml: "), "{text}");
         assert!(text.contains("line"), "{text}");
+    }
+
+    /// Inputs for the fast reader: it must give serde-saphyr's result, or step aside.
+    const SHAPES: &[&str] = &[
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {a: b, c: \"d\"}\ndata:\n  k: 'v'\n",
+        "a: 1\n---\n---\nb: 2\n",
+        "---\n# only a comment\n---\na: [1, -2, 0, x, \"y\", true, False, NULL, ~, null, '']\n",
+        "a: on\nb: NO\nc: y\nd: 0755\ne: 010\nf: 1.5\ng: -0\nh: 1e3\ni: .inf\nj: inf\nk: NaN\nl: 0x1F\nm: 0o17\nn: +1\n",
+        "a: 99999999999999999999\nb: -9223372036854775808\nc: 18446744073709551615\nd: 1_000\ne: 123456789012345678\n",
+        "a: |\n  line one\n  line two\nb: >-\n  folded\n  text\nc: \"esc\\taped \\u00e9\"\n",
+        "a: &x {b: 1}\nc: *x\n",
+        "a: !!str 1\nb: !custom x\n",
+        "<<: {a: 1}\nb: 2\n",
+        "a: 1\na: 2\n",
+        "1: one\ntrue: t\nnull: n\n? [complex]\n: key\n",
+        "%YAML 1.1\n---\na: yes\n",
+        "just a string\n",
+        "- a\n- b: c\n  d: [e, {f: g}]\n",
+        "a: [1, 2\nb: 3\n",
+        "a:\n  - b\n c: d\n",
+        "a: b: c\n",
+        "{}\n---\n[]\n---\nx: {}\ny: []\n",
+        "a: 'it''s'\nb: \"multi\n  line\"\nc: plain\n  continued\n",
+        "key with spaces: value with: colon\nurl: http://example.com/a#b\n",
+        "cpu: 100m\nmem: 128Mi\nv: 1.0.0\nip: 10.0.0.1/8\nsha: 3a5f09e1\np: /healthz\nt: 12:30\n",
+        "a: 1e5\nb: 1_000\nc: 0x1F\nd: 1.5e3\ne: 2e\nf: 1.\ng: 0b11\nh: 1.5.\ni: 9e9e9\n",
+        "a: \u{e9}t\u{e9}\nb: 9\u{e9}\nc: 0\u{e9}\nd: _x\ne: $x\nf: '@x'\ng: Infinity\nh: -x\n",
+    ];
+
+    #[test]
+    fn the_fast_reader_agrees_with_serde_saphyr_or_steps_aside() {
+        let mut fast_taken = 0;
+        for text in SHAPES {
+            let slow = parse_all::<Value>(text, "t");
+            if let Some(fast) = fast::parse_documents(text) {
+                fast_taken += 1;
+                assert_eq!(Ok(&fast), slow.as_ref().map_err(|e| &e.message), "{text}");
+            }
+            let through = parse_documents(text, "t");
+            assert_eq!(
+                through.map_err(|e| e.to_string()),
+                slow.map_err(|e| e.to_string()),
+                "{text}"
+            );
+        }
+        assert!(fast_taken >= 7, "{fast_taken}");
+    }
+
+    #[test]
+    fn the_fast_reader_agrees_on_every_yaml_file_of_the_repository() {
+        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        for dir in ["fixtures", "charts", "schemas"] {
+            walk(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
+                &mut files,
+            );
+        }
+        let mut fast_taken = 0;
+        for file in &files {
+            let Ok(text) = std::fs::read_to_string(file) else {
+                continue;
+            };
+            if let Some(fast) = fast::parse_documents(&text) {
+                fast_taken += 1;
+                let slow = parse_all::<Value>(&text, "t").map_err(|e| e.message);
+                assert_eq!(Ok(fast), slow, "{}", file.display());
+            }
+        }
+        assert!(
+            fast_taken > files.len() / 4,
+            "{fast_taken} of {}",
+            files.len()
+        );
     }
 
     #[test]

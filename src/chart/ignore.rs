@@ -5,6 +5,7 @@
 use std::fs;
 use std::io;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -47,10 +48,15 @@ impl Default for IgnoreRules {
 impl IgnoreRules {
     /// Only ketch's defaults: for a chart without a `.ketchignore`.
     pub fn defaults() -> Self {
-        // The defaults are fixed, valid patterns.
-        Self::parse("", "<defaults>").unwrap_or_else(|_| Self {
-            matcher: Gitignore::empty(),
-        })
+        // Compiled once per process: building the matcher compiles a regex, which cost
+        // an umbrella chart of 100 subcharts 40% of its render.
+        static DEFAULTS: LazyLock<IgnoreRules> = LazyLock::new(|| {
+            // The defaults are fixed, valid patterns.
+            IgnoreRules::parse("", "<defaults>").unwrap_or_else(|_| IgnoreRules {
+                matcher: Gitignore::empty(),
+            })
+        });
+        DEFAULTS.clone()
     }
 
     /// Reads `<dir>/.ketchignore` if there is one.

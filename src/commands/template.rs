@@ -51,10 +51,7 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
     match &args.output_dir {
         Some(dir) => write_files(dir, &objects),
         None => {
-            let mut out = String::new();
-            for object in &objects {
-                manifest::write_document(&mut out, object)?;
-            }
+            let out = manifest::write_documents(&objects)?;
             std::io::stdout()
                 .lock()
                 .write_all(out.as_bytes())

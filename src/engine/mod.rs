@@ -7,8 +7,10 @@ mod diagnostic;
 mod files;
 pub mod filters;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, context, syntax::SyntaxConfig};
@@ -16,8 +18,9 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, context, syntax::Syn
 pub use capabilities::{Capabilities, KubeVersion};
 use filters::serde_value;
 
-use crate::chart::Chart;
 use crate::chart::metadata::ENGINE_MINIJINJA;
+use crate::chart::{Chart, ChartFile};
+use crate::parallel;
 use crate::values::Values;
 use crate::version::{Constraint, parse_version};
 
@@ -133,105 +136,172 @@ pub enum EngineError {
 
 /// Renders a chart whose values are already resolved (see `values::resolve`):
 /// the chart's own values at the root, each subchart's under its name.
+///
+/// Every chart's environment is set up first, in order; then the templates of
+/// all charts render on every core. The result, and the first error in that
+/// order, are what rendering one template after the other would give.
 pub fn render(
     chart: &Chart,
     values: &Values,
     options: &RenderOptions,
 ) -> Result<Rendered, EngineError> {
-    let mut rendered = Rendered::default();
-    let mut budget = OutputBudget {
-        left: options.limits.max_output_bytes,
+    let mut plan = Plan::default();
+    let setup = plan.chart(chart, values, chart.name(), true, options);
+    let budget = OutputBudget {
+        left: AtomicUsize::new(options.limits.max_output_bytes),
         limit: options.limits.max_output_bytes,
     };
-    render_chart(
-        chart,
-        values,
-        chart.name(),
-        true,
-        options,
-        &mut budget,
-        &mut rendered,
-    )?;
+    let texts = parallel::map(&plan.jobs, |job| {
+        let unit = &plan.units[job.unit];
+        if let Some(i) = job.compile_only {
+            let file = &unit.chart.templates[i];
+            return compile_template(&unit.env, file, &job.source).map(|()| String::new());
+        }
+        let ctx = context! {
+            template => context! { name => job.source.clone(), base_path => unit.base_path.clone() },
+            ..unit.base.clone()
+        };
+        render_template(&unit.env, &job.file, ctx, &job.source, &budget)
+    });
+    let mut rendered = Rendered {
+        crds: plan.crds,
+        ..Rendered::default()
+    };
+    for (job, text) in plan.jobs.into_iter().zip(texts) {
+        let text = text?;
+        if job.compile_only.is_some() {
+            continue;
+        }
+        if job.file == NOTES {
+            rendered.notes = Some(text);
+        } else {
+            rendered.templates.push(RenderedTemplate {
+                source: job.source,
+                text,
+            });
+        }
+    }
+    setup?;
     Ok(rendered)
 }
 
-struct OutputBudget {
-    left: usize,
-    limit: usize,
+/// What a render does, in order: each chart's environment and context, and
+/// the templates to render with them.
+#[derive(Default)]
+struct Plan<'a> {
+    units: Vec<Unit<'a>>,
+    jobs: Vec<Job>,
+    crds: Vec<RenderedTemplate>,
 }
 
-fn render_chart(
-    chart: &Chart,
-    values: &Values,
-    path: &str,
-    is_root: bool,
-    options: &RenderOptions,
-    budget: &mut OutputBudget,
-    out: &mut Rendered,
-) -> Result<(), EngineError> {
-    match chart.metadata.engine() {
-        Some(ENGINE_MINIJINJA) => {}
-        Some(other) => {
-            return Err(EngineError::UnknownEngine {
-                chart: chart.origin.clone(),
-                engine: other.into(),
+/// One chart's environment and context.
+struct Unit<'a> {
+    chart: &'a Chart,
+    env: Environment<'a>,
+    base: Value,
+    base_path: String,
+}
+
+/// One template to render with a unit's environment.
+struct Job {
+    unit: usize,
+    file: String,
+    source: String,
+    /// Only check this one of the chart's templates (every template of a chart is
+    /// checked before its first render, as when they were all added up front).
+    compile_only: Option<usize>,
+}
+
+impl<'a> Plan<'a> {
+    /// Plans `chart` and its subcharts; stops at the first chart that cannot be set up
+    /// (the templates planned before it still render, and their errors come first).
+    fn chart(
+        &mut self,
+        chart: &'a Chart,
+        values: &Values,
+        path: &str,
+        is_root: bool,
+        options: &RenderOptions,
+    ) -> Result<(), EngineError> {
+        match chart.metadata.engine() {
+            Some(ENGINE_MINIJINJA) => {}
+            Some(other) => {
+                return Err(EngineError::UnknownEngine {
+                    chart: chart.origin.clone(),
+                    engine: other.into(),
+                });
+            }
+            None => {
+                return Err(EngineError::NotKetchChart {
+                    chart: chart.origin.clone(),
+                });
+            }
+        }
+        check_kube_version(chart, &options.capabilities.kube_version)?;
+        for crd in chart.crds() {
+            self.crds.push(RenderedTemplate {
+                source: format!("{path}/{}", crd.path),
+                text: String::from_utf8(crd.data.clone()).map_err(|_| EngineError::NotUtf8 {
+                    template: format!("{path}/{}", crd.path),
+                })?,
             });
         }
-        None => {
-            return Err(EngineError::NotKetchChart {
-                chart: chart.origin.clone(),
-            });
-        }
-    }
-    check_kube_version(chart, &options.capabilities.kube_version)?;
-    for crd in chart.crds() {
-        out.crds.push(RenderedTemplate {
-            source: format!("{path}/{}", crd.path),
-            text: String::from_utf8(crd.data.clone()).map_err(|_| EngineError::NotUtf8 {
-                template: format!("{path}/{}", crd.path),
-            })?,
-        });
-    }
-    let base_path = format!("{path}/templates");
-    // Built once per chart: it serializes the values and copies the chart's files.
-    let base = base_context(chart, values, options);
-    let env = environment(chart, &base, &base_path, options)?;
-    let render = |file: &str, budget: &mut OutputBudget| {
-        let source = format!("{base_path}/{file}");
-        let ctx = context! { template => context! { name => source.clone(), base_path => base_path.clone() }, ..base.clone() };
-        render_template(&env, file, ctx, &source, budget)
-            .map(|text| RenderedTemplate { source, text })
-    };
-    if !chart.metadata.is_library() {
-        for file in chart
-            .templates
-            .iter()
-            .filter(|f| !is_macro_file(&f.path) && f.path != NOTES)
-        {
-            out.templates.push(render(&file.path, budget)?);
-        }
-    }
-    // Notes render last, so an error in a shared macro points at a manifest template.
-    if is_root && chart.templates.iter().any(|f| f.path == NOTES) {
-        out.notes = Some(render(NOTES, budget)?.text);
-    }
-    for sub in &chart.subcharts {
-        let no_values = Values::new();
-        let sub_values = match values.get(sub.name()) {
-            Some(serde_json::Value::Object(map)) => map,
-            _ => &no_values,
+        let base_path = format!("{path}/templates");
+        // Built once per chart: it serializes the values and copies the chart's files.
+        let base = base_context(chart, values, options);
+        let env = environment(chart, &base, &base_path, options)?;
+        let unit = self.units.len();
+        let job = |file: &str, compile_only: Option<usize>| Job {
+            unit,
+            file: file.to_string(),
+            source: format!("{base_path}/{file}"),
+            compile_only,
         };
-        render_chart(
-            sub,
-            sub_values,
-            &format!("{path}/charts/{}", sub.name()),
-            false,
-            options,
-            budget,
-            out,
-        )?;
+        for (i, file) in chart.templates.iter().enumerate() {
+            self.jobs.push(job(&file.path, Some(i)));
+        }
+        if !chart.metadata.is_library() {
+            for file in chart
+                .templates
+                .iter()
+                .filter(|f| !is_macro_file(&f.path) && f.path != NOTES)
+            {
+                self.jobs.push(job(&file.path, None));
+            }
+        }
+        // Notes render last, so an error in a shared macro points at a manifest template.
+        if is_root && chart.templates.iter().any(|f| f.path == NOTES) {
+            self.jobs.push(job(NOTES, None));
+        }
+        self.units.push(Unit {
+            chart,
+            env,
+            base,
+            base_path,
+        });
+        for sub in &chart.subcharts {
+            let no_values = Values::new();
+            let sub_values = match values.get(sub.name()) {
+                Some(serde_json::Value::Object(map)) => map,
+                _ => &no_values,
+            };
+            self.chart(
+                sub,
+                sub_values,
+                &format!("{path}/charts/{}", sub.name()),
+                false,
+                options,
+            )?;
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// The bytes of output the whole release may still produce, shared by the
+/// templates rendering at once.
+struct OutputBudget {
+    left: AtomicUsize,
+    limit: usize,
 }
 
 /// Refuses to render a chart for a Kubernetes its `kubeVersion` excludes, as Helm does.
@@ -277,18 +347,19 @@ fn render_template(
     name: &str,
     ctx: Value,
     source: &str,
-    budget: &mut OutputBudget,
+    budget: &OutputBudget,
 ) -> Result<String, EngineError> {
     let template = env
         .get_template(name)
         .map_err(|e| template_error(source, &e))?;
     let mut writer = CappedWriter {
         buf: Vec::new(),
-        left: budget.left,
+        left: &budget.left,
+        spent: false,
     };
     match template.render_captured_to(ctx, &mut writer) {
         Ok(_) => {}
-        Err(_) if writer.left == 0 => {
+        Err(_) if writer.spent => {
             return Err(EngineError::OutputTooLarge {
                 template: source.into(),
                 limit: budget.limit,
@@ -296,25 +367,30 @@ fn render_template(
         }
         Err(e) => return Err(template_error(source, &e)),
     }
-    budget.left = writer.left;
     String::from_utf8(writer.buf).map_err(|_| EngineError::NotUtf8 {
         template: source.into(),
     })
 }
 
 /// Collects output and fails once the release's output budget is spent.
-struct CappedWriter {
+struct CappedWriter<'a> {
     buf: Vec<u8>,
-    left: usize,
+    left: &'a AtomicUsize,
+    spent: bool,
 }
 
-impl Write for CappedWriter {
+impl Write for CappedWriter<'_> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if data.len() > self.left {
-            self.left = 0;
+        let take = |left: usize| left.checked_sub(data.len());
+        if self
+            .left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, take)
+            .is_err()
+        {
+            self.left.store(0, Ordering::Relaxed);
+            self.spent = true;
             return Err(std::io::Error::other("output limit reached"));
         }
-        self.left -= data.len();
         self.buf.extend_from_slice(data);
         Ok(data.len())
     }
@@ -411,13 +487,33 @@ fn environment<'a>(
                 }),
         },
     );
-    for file in &chart.templates {
-        let source = format!("{base_path}/{}", file.path);
-        let text = std::str::from_utf8(&file.data).map_err(|_| EngineError::NotUtf8 {
-            template: source.clone(),
-        })?;
-        env.add_template(&file.path, text)
-            .map_err(|e| template_error(&source, &e))?;
-    }
+    // Templates compile on first use, outside minijinja's lock, so the render's
+    // threads compile them in parallel; `Plan` checks every one of them in order.
+    let sources: BTreeMap<String, String> = chart
+        .templates
+        .iter()
+        .filter_map(|file| {
+            let text = std::str::from_utf8(&file.data).ok()?;
+            Some((file.path.clone(), text.to_string()))
+        })
+        .collect();
+    env.set_loader(move |name| Ok(sources.get(name).cloned()));
     Ok(env)
+}
+
+/// Checks that a template is UTF-8 and compiles, as the render of any template
+/// of its chart would need.
+fn compile_template(
+    env: &Environment<'_>,
+    file: &ChartFile,
+    source: &str,
+) -> Result<(), EngineError> {
+    if std::str::from_utf8(&file.data).is_err() {
+        return Err(EngineError::NotUtf8 {
+            template: source.into(),
+        });
+    }
+    env.get_template(&file.path)
+        .map(drop)
+        .map_err(|e| template_error(source, &e))
 }

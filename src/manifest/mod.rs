@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::engine::{Rendered, RenderedTemplate};
-use crate::yaml;
+use crate::{parallel, yaml};
 
 /// One Kubernetes object and the template it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,12 +115,22 @@ impl Manifest {
     /// The multi-document YAML `ketch template` prints (CRDs first, if asked for).
     pub fn to_yaml(&self, include_crds: bool) -> Result<String, yaml::YamlError> {
         let crds = if include_crds { &self.crds[..] } else { &[] };
-        let mut out = String::new();
-        for object in crds.iter().chain(&self.objects) {
-            write_document(&mut out, object)?;
-        }
-        Ok(out)
+        let objects: Vec<&Object> = crds.iter().chain(&self.objects).collect();
+        write_documents(&objects)
     }
+}
+
+/// The objects as multi-document YAML, each as [`write_document`] writes it,
+/// written on every core (serialising is a tenth of a large render).
+pub fn write_documents(objects: &[&Object]) -> Result<String, yaml::YamlError> {
+    let mut out = String::new();
+    for document in parallel::map(objects, |object| {
+        let mut text = String::new();
+        write_document(&mut text, object).map(|()| text)
+    }) {
+        out.push_str(&document?);
+    }
+    Ok(out)
 }
 
 /// Appends `---`, the `# Source:` header and the object as YAML.
@@ -135,76 +145,59 @@ pub fn write_document(out: &mut String, object: &Object) -> Result<(), yaml::Yam
     Ok(())
 }
 
-/// Templates below this count are parsed on the calling thread.
-const PARALLEL_THRESHOLD: usize = 16;
-
 /// Parses templates on every core: YAML parsing dominates a large render.
 fn parse_templates(templates: &[RenderedTemplate]) -> Result<Vec<Object>, ManifestError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads == 1 || templates.len() < PARALLEL_THRESHOLD {
-        return parse_chunk(templates);
+    let mut objects = Vec::new();
+    for parsed in parallel::map(templates, parse_template) {
+        objects.extend(parsed?);
     }
-    let chunk = templates.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = templates
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || parse_chunk(part)))
-            .collect();
-        let mut objects = Vec::new();
-        for worker in workers {
-            let parsed = worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            objects.extend(parsed?);
-        }
-        Ok(objects)
-    })
+    Ok(objects)
 }
 
-fn parse_chunk(templates: &[RenderedTemplate]) -> Result<Vec<Object>, ManifestError> {
+fn parse_template(template: &RenderedTemplate) -> Result<Vec<Object>, ManifestError> {
     let mut objects = Vec::new();
-    for template in templates {
-        if template.text.trim().is_empty() {
-            continue;
-        }
-        let documents: Vec<Value> =
-            yaml::parse_all(&template.text, &template.source).map_err(|e| ManifestError::Yaml {
+    if template.text.trim().is_empty() {
+        return Ok(objects);
+    }
+    let documents: Vec<Value> =
+        yaml::parse_documents(&template.text, &template.source).map_err(|e| {
+            ManifestError::Yaml {
                 source_path: template.source.clone(),
                 message: e.message,
-            })?;
-        for (index, document) in documents.into_iter().enumerate() {
-            let index = index + 1;
-            let data = match document {
-                Value::Null => continue,
-                Value::Object(map) if map.is_empty() => continue,
-                Value::Object(map) => map,
-                _ => {
-                    return Err(ManifestError::NotAnObject {
-                        source_path: template.source.clone(),
-                        index,
-                    });
-                }
-            };
-            let object = Object {
-                source: template.source.clone(),
-                data,
-            };
-            let missing = |field| ManifestError::MissingField {
-                source_path: template.source.clone(),
-                index,
-                field,
-            };
-            if object.api_version().is_empty() {
-                return Err(missing("apiVersion"));
             }
-            if object.kind().is_empty() {
-                return Err(missing("kind"));
+        })?;
+    for (index, document) in documents.into_iter().enumerate() {
+        let index = index + 1;
+        let data = match document {
+            Value::Null => continue,
+            Value::Object(map) if map.is_empty() => continue,
+            Value::Object(map) => map,
+            _ => {
+                return Err(ManifestError::NotAnObject {
+                    source_path: template.source.clone(),
+                    index,
+                });
             }
-            if object.name().is_empty() {
-                return Err(missing("metadata.name"));
-            }
-            objects.push(object);
+        };
+        let object = Object {
+            source: template.source.clone(),
+            data,
+        };
+        let missing = |field| ManifestError::MissingField {
+            source_path: template.source.clone(),
+            index,
+            field,
+        };
+        if object.api_version().is_empty() {
+            return Err(missing("apiVersion"));
         }
+        if object.kind().is_empty() {
+            return Err(missing("kind"));
+        }
+        if object.name().is_empty() {
+            return Err(missing("metadata.name"));
+        }
+        objects.push(object);
     }
     Ok(objects)
 }

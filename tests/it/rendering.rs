@@ -459,3 +459,42 @@ fn semver_comparison_uses_helm_constraints() {
     let err = render_template("{}", "a: {{ semver_compare('>= bar', '1.0.0') }}\n").unwrap_err();
     assert!(err.contains(">= bar"), "{err}");
 }
+
+#[test]
+fn templates_render_in_parallel_but_errors_come_in_template_order() {
+    // A broken macro file nobody imports is still an error, reported before the
+    // render errors of templates that come after it.
+    let mut files = vec![
+        ("Chart.yaml", CHART_YAML),
+        ("values.yaml", "{}\n"),
+        (
+            "templates/_broken.j2",
+            "{% macro m() %}{{ 1 + }}{% endmacro %}\n",
+        ),
+    ];
+    let names: Vec<String> = (0..40).map(|i| format!("templates/t{i:02}.yaml")).collect();
+    for name in &names {
+        files.push((name, "{{ values.missing.x }}\n"));
+    }
+    let err = render(&files).unwrap_err();
+    assert!(err.contains("demo/templates/_broken.j2"), "{err}");
+    // Without it, the first failing template in order is named, whichever thread got there first.
+    files.remove(2);
+    let err = render(&files).unwrap_err();
+    assert!(err.contains("demo/templates/t00.yaml"), "{err}");
+    // And the output keeps template order.
+    let ok: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("templates/t{i:02}.yaml"),
+                format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i:02}\n"),
+            )
+        })
+        .collect();
+    let mut files = vec![("Chart.yaml", CHART_YAML), ("values.yaml", "{}\n")];
+    files.extend(ok.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+    let out = render(&files).unwrap();
+    let names: Vec<&str> = out.lines().filter(|l| l.starts_with("  name: ")).collect();
+    let expected: Vec<String> = (0..40).map(|i| format!("  name: c{i:02}")).collect();
+    assert_eq!(names, expected);
+}

@@ -1,0 +1,61 @@
+//! Runs independent jobs on every core and gives their results back in the
+//! jobs' order, so parallel work never changes what ketch prints.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Below this many jobs the calling thread does them all: starting threads
+/// costs more than small jobs gain.
+const MIN_JOBS: usize = 8;
+
+/// `f` applied to every item, on up to one thread per core, results in the
+/// items' order. Threads take the next item as they finish one, so a few slow
+/// items do not leave a core idle.
+pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 || items.len() < MIN_JOBS {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return done;
+            };
+            done.push((i, f(item)));
+        }
+    };
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut results = work();
+        for worker in workers {
+            let done = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            results.extend(done);
+        }
+        results
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_the_order_of_the_items() {
+        let items: Vec<u64> = (0..1000).collect();
+        let out = map(&items, |i| {
+            // Uneven work, so threads finish out of order.
+            (0..(i % 7) * 1000).fold(*i, |a, b| a ^ b) ^ (0..(i % 7) * 1000).fold(0, |a, b| a ^ b)
+        });
+        assert_eq!(out, items);
+        assert_eq!(map(&[1, 2, 3], |i| i * 2), vec![2, 4, 6]);
+        assert!(map(&[] as &[u8], |_| 0).is_empty());
+    }
+}
