@@ -266,10 +266,15 @@ pub async fn update(chart_dir: &Path, options: &DepOptions) -> Result<Report, De
                 (local.version, None, None)
             }
             Origin::Oci(base) => {
-                let versions: Vec<Version> =
-                    tags.iter().filter_map(|t| parse_version(t).ok()).collect();
-                match highest_match(&constraint, &versions) {
-                    Some(best) => (best.to_string(), None, None),
+                let versions: Vec<(Version, &String)> = tags
+                    .iter()
+                    .filter_map(|t| Some((parse_version(t).ok()?, t)))
+                    .collect();
+                // The tag as the registry has it (`v1.2`, not 1.2.0), to pull it by.
+                let best = highest_match(&constraint, versions.iter().map(|(v, _)| v))
+                    .and_then(|best| versions.iter().find(|(v, _)| v == best));
+                match best {
+                    Some((_, tag)) => (tag.to_string(), None, None),
                     None => return Err(no_match(base.clone(), tags)),
                 }
             }
