@@ -93,12 +93,7 @@ pub async fn run(
                 continue;
             }
         };
-        let live = target
-            .api(&cluster.client)
-            .get_opt(target.name())
-            .await
-            .map_err(|e| crate::cluster::ClusterError::from_kube(e, target.describe()))?
-            .and_then(|o| serde_json::to_value(o).ok());
+        let live = crate::apply::live::get(&cluster.client, &target).await?;
         let applied = applier
             .apply(&target, None, live.as_ref())
             .await?
@@ -120,12 +115,7 @@ pub async fn run(
             let Ok(target) = Target::resolve(raw, &cluster.resources, &request.namespace) else {
                 continue;
             };
-            let live = target
-                .api(&cluster.client)
-                .get_opt(target.name())
-                .await
-                .map_err(|e| crate::cluster::ClusterError::from_kube(e, target.describe()))?
-                .and_then(|o| serde_json::to_value(o).ok());
+            let live = crate::apply::live::get(&cluster.client, &target).await?;
             if let Some(live) = live
                 && ownership::is_owned_by(&live, &request.name, &request.namespace)
                 && !ownership::is_kept(&live)

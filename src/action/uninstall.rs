@@ -79,17 +79,16 @@ impl UninstallRequest {
                 });
             }
         }
-        if !self.no_hooks
-            && let Some(latest) = &history.latest
-        {
-            let ctx = HookContext {
-                client: &cluster.client,
-                resources: &cluster.resources,
-                release: &self.name,
-                namespace: &self.namespace,
-                timeout: self.timeout,
-                progress,
-            };
+        let hooked = history.latest.as_ref().filter(|_| !self.no_hooks);
+        let ctx = HookContext {
+            client: &cluster.client,
+            resources: &cluster.resources,
+            release: &self.name,
+            namespace: &self.namespace,
+            timeout: self.timeout,
+            progress,
+        };
+        if let Some(latest) = hooked {
             hooks::run(&ctx, &latest.hook_objects(), Phase::PreDelete).await?;
         }
         let wait_gone = self.wait.then_some(self.timeout);
@@ -102,17 +101,7 @@ impl UninstallRequest {
             progress,
         )
         .await?;
-        if !self.no_hooks
-            && let Some(latest) = &history.latest
-        {
-            let ctx = HookContext {
-                client: &cluster.client,
-                resources: &cluster.resources,
-                release: &self.name,
-                namespace: &self.namespace,
-                timeout: self.timeout,
-                progress,
-            };
+        if let Some(latest) = hooked {
             hooks::run(&ctx, &latest.hook_objects(), Phase::PostDelete).await?;
         }
         Ok(removed)

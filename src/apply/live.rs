@@ -105,27 +105,30 @@ pub async fn read(
             }
         }
     }
-    let fetched: Vec<(ObjectKey, Option<Value>)> = futures::stream::iter(missing)
-        .map(|target| async move {
-            let object = target
-                .api(client)
-                .get_opt(target.name())
-                .await
-                .map_err(|e| ClusterError::from_kube(e, target.describe()))?;
-            Ok::<_, ClusterError>((
-                target.key(),
-                object
-                    .and_then(|o| serde_json::to_value(o).ok())
-                    .map(|o| with_type(o, target)),
-            ))
-        })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect()
-        .await?;
+    let fetched: Vec<(ObjectKey, Option<Value>)> =
+        futures::stream::iter(missing)
+            .map(|target| async move {
+                Ok::<_, ClusterError>((target.key(), get(client, target).await?))
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
     for (key, value) in fetched {
         live.insert(key, value);
     }
     Ok(live)
+}
+
+/// One GET of `target`; `None` when it does not exist.
+pub async fn get(client: &Client, target: &Target) -> Result<Option<Value>, ClusterError> {
+    let object = target
+        .api(client)
+        .get_opt(target.name())
+        .await
+        .map_err(|e| ClusterError::from_kube(e, target.describe()))?;
+    Ok(object
+        .and_then(|o| serde_json::to_value(o).ok())
+        .map(|o| with_type(o, target)))
 }
 
 /// One LIST of `target`'s kind in its namespace, by key.

@@ -74,9 +74,9 @@ pub struct DeployArgs {
     pub description: Option<String>,
 }
 
-/// Install a chart as a new release
+/// What install and upgrade share: the release, the chart, its values, the cluster and how to deploy
 #[derive(Debug, Args)]
-pub struct InstallArgs {
+pub struct ReleaseChartArgs {
     /// Release name
     pub release: String,
     /// Chart directory or .tgz archive
@@ -90,6 +90,13 @@ pub struct InstallArgs {
     pub dependency_update: bool,
     #[command(flatten)]
     pub deploy: DeployArgs,
+}
+
+/// Install a chart as a new release
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub chart: ReleaseChartArgs,
     /// Create the release namespace if it does not exist
     #[arg(long = "create-namespace")]
     pub create_namespace: bool,
@@ -98,19 +105,8 @@ pub struct InstallArgs {
 /// Upgrade a release to a new chart or new values
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
-    /// Release name
-    pub release: String,
-    /// Chart directory or .tgz archive
-    pub chart: PathBuf,
     #[command(flatten)]
-    pub values: ValuesArgs,
-    #[command(flatten)]
-    pub kube: KubeArgs,
-    /// Run `ketch dep update` on the chart first
-    #[arg(long = "dependency-update")]
-    pub dependency_update: bool,
-    #[command(flatten)]
-    pub deploy: DeployArgs,
+    pub chart: ReleaseChartArgs,
     /// Install the release if it does not exist
     #[arg(short = 'i', long)]
     pub install: bool,

@@ -5,12 +5,38 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use ketch::action::deploy::{DryRun, Report, Settings};
+use ketch::action::upgrade::ChartRequest;
 use ketch::cluster::ConnectOptions;
 use ketch::error::{Error, Result};
 use ketch::progress::{Progress, WaitBoard};
 use ketch::release::{ApplyMethod, Release, Summary};
 
-use crate::cli::{ApplyMethodArg, DeployArgs, DryRunArg, KubeArgs, ReleaseOutput};
+use crate::cli::{
+    ApplyMethodArg, DeployArgs, DryRunArg, KubeArgs, ReleaseChartArgs, ReleaseOutput,
+};
+
+/// The request install and upgrade deploy, after `dep update` when `--dependency-update` asks.
+pub fn chart_request(
+    args: &ReleaseChartArgs,
+    create_namespace: bool,
+    reuse_values: bool,
+    reset_values: bool,
+) -> Result<ChartRequest> {
+    if args.dependency_update {
+        super::dependency::update_first(&args.chart)?;
+    }
+    Ok(ChartRequest {
+        name: args.release.clone(),
+        namespace: args.kube.namespace.clone(),
+        chart: args.chart.clone(),
+        values: (&args.values).into(),
+        create_namespace,
+        reuse_values,
+        reset_values,
+        settings: settings(&args.deploy),
+        connect: connect(&args.kube),
+    })
+}
 
 pub fn connect(kube: &KubeArgs) -> ConnectOptions {
     ConnectOptions {

@@ -41,9 +41,7 @@ pub struct LockedDependency {
 impl LockedDependency {
     /// The archive digest as lower-case hex, if the lock has one.
     pub fn archive_sha256(&self) -> Option<String> {
-        self.digest
-            .as_deref()
-            .map(|d| d.strip_prefix("sha256:").unwrap_or(d).to_ascii_lowercase())
+        self.digest.as_deref().map(crate::repo::fetch::digest_hex)
     }
 }
 

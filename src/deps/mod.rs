@@ -292,8 +292,8 @@ pub async fn update(chart_dir: &Path, options: &DepOptions) -> Result<Report, De
                 let expected = entry
                     .digest
                     .as_deref()
-                    .map(|d| (normalise(d), "the repository index"));
-                let url = entry_url(repo, &dependency.name, &entry.version, &entry.urls)?;
+                    .map(|d| (fetch::digest_hex(d), "the repository index"));
+                let url = fetch::archive_location(repo, &dependency.name, entry)?;
                 (entry.version.clone(), expected, Some(url))
             }
         };
@@ -368,32 +368,26 @@ pub async fn build(chart_dir: &Path, options: &DepOptions) -> Result<Report, Dep
         if let Origin::Http(repo) = &origin
             && needs_index.iter().any(|r| r.name == repo.name)
         {
-            let entry = indexes
+            let versions = indexes
                 .get(repo)
                 .and_then(|index| index.versions(&dependency.name))
-                .and_then(|versions| versions.iter().find(|v| v.version == locked.version))
+                .unwrap_or_default();
+            let entry = versions
+                .iter()
+                .find(|v| v.version == locked.version)
                 .ok_or_else(|| DepError::NoMatchingVersion {
                     dependency: dependency.name.clone(),
                     repository: repo.url.clone(),
                     constraint: format!("={} (locked)", locked.version),
-                    available: indexes
-                        .get(repo)
-                        .and_then(|index| index.versions(&dependency.name))
-                        .map(|vs| vs.iter().map(|v| v.version.clone()).collect())
-                        .unwrap_or_default(),
+                    available: versions.iter().map(|v| v.version.clone()).collect(),
                 })?;
             if expected.is_none() {
                 expected = entry
                     .digest
                     .as_deref()
-                    .map(|d| (normalise(d), "the repository index"));
+                    .map(|d| (fetch::digest_hex(d), "the repository index"));
             }
-            url = Some(entry_url(
-                repo,
-                &dependency.name,
-                &entry.version,
-                &entry.urls,
-            )?);
+            url = Some(fetch::archive_location(repo, &dependency.name, entry)?);
         }
         if origin == Origin::Vendored {
             vendored_chart(chart_dir, dependency)?;
@@ -535,42 +529,6 @@ fn vendored_chart(chart_dir: &Path, dependency: &Dependency) -> Result<Metadata,
         });
     }
     read_metadata(&dir)
-}
-
-/// The first URL of an index entry, resolved against the repository, with
-/// the repository's credentials when it lives on the same server.
-fn entry_url(
-    repo: &Repository,
-    chart: &str,
-    version: &str,
-    urls: &[String],
-) -> Result<(Url, Credentials), DepError> {
-    let Some(first) = urls.first() else {
-        return Err(RepoError::BadUrl {
-            url: format!("{} ({chart} {version})", repo.url),
-            reason: "the index lists no URL for this version".into(),
-        }
-        .into());
-    };
-    let url = fetch::chart_url(&repo.url, first)?;
-    let base = fetch::parse_url(&repo.url)?;
-    let same_server = url.scheme() == base.scheme()
-        && url.host_str() == base.host_str()
-        && url.port_or_known_default() == base.port_or_known_default();
-    let credentials = if same_server {
-        repo.credentials()
-    } else {
-        Credentials::None
-    };
-    Ok((url, credentials))
-}
-
-/// `sha256:HEX` or `HEX` → lower-case hex.
-fn normalise(digest: &str) -> String {
-    digest
-        .strip_prefix("sha256:")
-        .unwrap_or(digest)
-        .to_ascii_lowercase()
 }
 
 /// Refuses `file://` chains that come back to a chart already on the way.

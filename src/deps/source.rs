@@ -101,13 +101,15 @@ impl RepoIndexes {
             if self.loaded.contains_key(&repo.name) || wanted.iter().any(|w| w.name == repo.name) {
                 continue;
             }
+            if self.refresh {
+                wanted.push(repo);
+                continue;
+            }
             match cache.load(&repo.name) {
-                Ok(index) if !self.refresh => {
+                Ok(index) => {
                     self.loaded.insert(repo.name.clone(), index);
                 }
-                Ok(_) | Err(RepoError::NotCached { .. }) | Err(RepoError::Cache { .. }) => {
-                    wanted.push(repo)
-                }
+                Err(RepoError::NotCached { .. } | RepoError::Cache { .. }) => wanted.push(repo),
                 Err(e) => return Err(e.into()),
             }
         }

@@ -152,7 +152,7 @@ async fn pull_chart(request: &PullRequest) -> Result<Pulled, PullError> {
             let sha256 = Fetcher::new()?
                 .download(&url, &credentials, MAX_ARCHIVE_SIZE, &mut temp)
                 .await?;
-            let mut expected = entry.digest.clone().map(|d| normalise(&d));
+            let mut expected = entry.digest.clone().map(|d| fetch::digest_hex(&d));
             if let Some(w) = wanted {
                 check(url.as_str(), &w, &sha256)?;
                 expected.get_or_insert(w);
@@ -249,21 +249,7 @@ fn resolve(
                 .join(", "),
         });
     };
-    let Some(first) = entry.urls.first() else {
-        return Err(RepoError::BadUrl {
-            url: format!("{repo_name}/{chart} {}", entry.version),
-            reason: "the index lists no URL for this version".into(),
-        }
-        .into());
-    };
-    let url = fetch::chart_url(&repo.url, first)?;
-    // Credentials go only to the repository's own host, as Helm does.
-    let repo_url = fetch::parse_url(&repo.url)?;
-    let credentials = if same_origin(&url, &repo_url) {
-        repo.credentials()
-    } else {
-        Credentials::None
-    };
+    let (url, credentials) = fetch::archive_location(&repo, chart, entry)?;
     Ok((url, credentials, entry.clone()))
 }
 
@@ -280,29 +266,16 @@ fn credentials_for_url(request: &PullRequest, url: &reqwest::Url) -> Credentials
         .iter()
         .find(|r| {
             fetch::parse_url(&r.url).is_ok_and(|base| {
-                same_origin(url, &base) && url.path().starts_with(base.path().trim_end_matches('/'))
+                fetch::same_origin(url, &base)
+                    && url.path().starts_with(base.path().trim_end_matches('/'))
             })
         })
         .map(|r| r.credentials())
         .unwrap_or_default()
 }
 
-fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
-}
-
-/// `sha256:HEX` or `HEX` → lower-case hex.
-fn normalise(digest: &str) -> String {
-    digest
-        .strip_prefix("sha256:")
-        .unwrap_or(digest)
-        .to_ascii_lowercase()
-}
-
 fn parse_digest_flag(flag: &str) -> Result<String, PullError> {
-    let hex = normalise(flag);
+    let hex = fetch::digest_hex(flag);
     if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(hex)
     } else {

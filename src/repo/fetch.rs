@@ -9,6 +9,7 @@ use reqwest::{StatusCode, Url};
 use sha2::{Digest, Sha256};
 
 use super::RepoError;
+use super::cache::CachedVersion;
 use super::config::{Credentials, Repository};
 use super::index::{IndexFile, MAX_INDEX_SIZE};
 
@@ -161,6 +162,44 @@ pub fn chart_url(repo_url: &str, chart_url: &str) -> Result<Url, RepoError> {
         url: chart_url.to_string(),
         reason: e.to_string(),
     })
+}
+
+/// Where to download `entry` of `repo`: its first URL, resolved against the
+/// repository, with the repository's credentials only when that URL is on the
+/// repository's own server, as Helm does.
+pub fn archive_location(
+    repo: &Repository,
+    chart: &str,
+    entry: &CachedVersion,
+) -> Result<(Url, Credentials), RepoError> {
+    let Some(first) = entry.urls.first() else {
+        return Err(RepoError::BadUrl {
+            url: format!("{} ({chart} {})", repo.url, entry.version),
+            reason: "the index lists no URL for this version".into(),
+        });
+    };
+    let url = chart_url(&repo.url, first)?;
+    let credentials = if same_origin(&url, &parse_url(&repo.url)?) {
+        repo.credentials()
+    } else {
+        Credentials::None
+    };
+    Ok((url, credentials))
+}
+
+/// Same scheme, host and port.
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// `sha256:HEX` or `HEX` → lower-case hex, the form digests are compared in.
+pub fn digest_hex(digest: &str) -> String {
+    digest
+        .strip_prefix("sha256:")
+        .unwrap_or(digest)
+        .to_ascii_lowercase()
 }
 
 /// An http(s) URL, or an error that says what a repository URL looks like.

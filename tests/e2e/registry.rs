@@ -10,7 +10,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ketch::registry::{self, RegistryError, RegistryOptions};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::install_crypto_provider;
 
@@ -65,29 +64,11 @@ fn chart_archive(name: &str, version: &str) -> Vec<u8> {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ release.name }}\n".to_string(),
         ),
     ];
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::default(),
-    ));
-    for (path, text) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, format!("{name}/{path}"), text.as_bytes())
-            .unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
+    super::support::tar_gz(name, &files)
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    let hex: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", super::support::sha256_hex(bytes))
 }
 
 fn write_archive(dir: &Path, name: &str, version: &str) -> (PathBuf, Vec<u8>) {

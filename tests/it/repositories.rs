@@ -213,7 +213,7 @@ fn add_search_pull_and_remove_with_credentials() {
         "nothing added"
     );
 
-    let out = home.ok(&[
+    let add = [
         "repo",
         "add",
         "demo",
@@ -222,7 +222,8 @@ fn add_search_pull_and_remove_with_credentials() {
         "ada",
         "--password",
         "s3cret",
-    ]);
+    ];
+    let out = home.ok(&add);
     assert!(out.contains("\"demo\" has been added"), "{out}");
     let config = home.config().join("repositories.yaml");
     #[cfg(unix)]
@@ -235,16 +236,7 @@ fn add_search_pull_and_remove_with_credentials() {
         files_in(&home.cache().join("repository")),
         ["demo-charts.json", "demo-index.yaml"]
     );
-    let out = home.ok(&[
-        "repo",
-        "add",
-        "demo",
-        &url,
-        "--username",
-        "ada",
-        "--password",
-        "s3cret",
-    ]);
+    let out = home.ok(&add);
     assert!(
         out.contains("already exists with the same configuration"),
         "{out}"

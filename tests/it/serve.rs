@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+
+use crate::support::sha256_hex;
 
 const TOKEN: &str = "t0ken-for-tests";
 
@@ -31,28 +32,7 @@ fn chart_archive(name: &str, version: &str) -> Vec<u8> {
                 .to_string(),
         ),
     ];
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::default(),
-    ));
-    for (path, text) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, format!("{name}/{path}"), text.as_bytes())
-            .unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::support::tar_gz(name, &files)
 }
 
 /// A running `ketch serve`, killed (SIGKILL) when dropped.

@@ -313,7 +313,31 @@ pub fn package_versions(home: &Home, dir: &str, name: &str, versions: &[&str]) -
 }
 
 pub fn sha256(path: &Path) -> String {
-    format!("{:x}", Sha256::digest(fs::read(path).unwrap()))
+    sha256_hex(&fs::read(path).unwrap())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// A gzipped tar of `files` (path, text) under `top/`, as `ketch package` lays a chart out
+/// (mode 0644, mtime 0).
+pub fn tar_gz(top: &str, files: &[(&str, String)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    for (path, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, format!("{top}/{path}"), text.as_bytes())
+            .unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
 }
 
 pub fn files_in(dir: &Path) -> Vec<String> {
