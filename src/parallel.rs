@@ -2,6 +2,7 @@
 //! jobs' order, so parallel work never changes what ketch prints.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// Below this many jobs the calling thread does them all: starting threads
 /// costs more than small jobs gain.
@@ -11,21 +12,39 @@ const MIN_JOBS: usize = 8;
 /// items' order. Threads take the next item as they finish one, so a few slow
 /// items do not leave a core idle.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    map_indexed(items.len(), |i| f(&items[i]))
+}
+
+/// [`map`] for items `f` consumes.
+pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+    map_indexed(slots.len(), |i| {
+        let item = slots[i]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .expect("each index is taken once");
+        f(item)
+    })
+}
+
+/// `f(0..len)`, in that order, on every core.
+fn map_indexed<R: Send>(len: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(items.len());
-    if threads <= 1 || items.len() < MIN_JOBS {
-        return items.iter().map(f).collect();
+        .min(len);
+    if threads <= 1 || len < MIN_JOBS {
+        return (0..len).map(f).collect();
     }
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(item) = items.get(i) else {
+            if i >= len {
                 return done;
-            };
-            done.push((i, f(item)));
+            }
+            done.push((i, f(i)));
         }
     };
     let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
@@ -57,5 +76,7 @@ mod tests {
         assert_eq!(out, items);
         assert_eq!(map(&[1, 2, 3], |i| i * 2), vec![2, 4, 6]);
         assert!(map(&[] as &[u8], |_| 0).is_empty());
+        let owned: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        assert_eq!(map_owned(owned.clone(), |s| s), owned);
     }
 }

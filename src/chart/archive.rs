@@ -22,21 +22,21 @@ const HEADER_ALLOWANCE: u64 = 16 * MIB;
 
 /// Loads a chart from a gzip-compressed tar stream; `origin` names it in messages.
 pub fn load_archive<R: Read>(reader: R, origin: &str) -> Result<Chart, LoadError> {
-    let mut budget = Budget::new();
-    let files = read_files(reader, origin, &mut budget)?;
-    build_chart(files, origin.to_string(), 0, &mut budget)
+    let budget = Budget::new();
+    let files = read_files(reader, origin, &budget)?;
+    build_chart(files, origin.to_string(), 0, &budget)
 }
 
 /// Reads the files of a chart archive into memory, paths relative to the
 /// chart root (the archive's top-level directory stripped), in archive order.
 pub fn read_archive<R: Read>(reader: R, origin: &str) -> Result<Vec<ChartFile>, LoadError> {
-    read_files(reader, origin, &mut Budget::new())
+    read_files(reader, origin, &Budget::new())
 }
 
 pub(crate) fn read_files<R: Read>(
     reader: R,
     origin: &str,
-    budget: &mut Budget,
+    budget: &Budget,
 ) -> Result<Vec<ChartFile>, LoadError> {
     let tripped = Rc::new(Cell::new(false));
     let capped = CappedReader {

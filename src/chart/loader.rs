@@ -10,6 +10,7 @@
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value};
 
@@ -17,6 +18,7 @@ use super::archive;
 use super::ignore::{IGNORE_FILE, IgnoreError, IgnoreRules};
 use super::metadata::MetadataError;
 use super::{Chart, ChartFile, Metadata};
+use crate::parallel;
 use crate::yaml::YamlError;
 
 /// The largest file a chart may hold (decompressed), as in Helm.
@@ -141,32 +143,31 @@ pub enum LoadError {
     EmptyArchive { archive: String },
 }
 
-/// Bytes left to read in one load, shared by a chart and all its subcharts.
+/// Bytes left to read in one load, shared by a chart and all its subcharts
+/// (which load on every core).
 #[derive(Debug)]
 pub(crate) struct Budget {
-    remaining: u64,
+    remaining: AtomicU64,
 }
 
 impl Budget {
     pub(crate) fn new() -> Self {
         Self {
-            remaining: MAX_CHART_SIZE,
+            remaining: AtomicU64::new(MAX_CHART_SIZE),
         }
     }
 
     pub(crate) fn remaining(&self) -> u64 {
-        self.remaining
+        self.remaining.load(Ordering::Relaxed)
     }
 
     /// Takes `n` bytes; false when that would pass the limit.
-    pub(crate) fn take(&mut self, n: u64) -> bool {
-        match self.remaining.checked_sub(n) {
-            Some(rest) => {
-                self.remaining = rest;
-                true
-            }
-            None => false,
-        }
+    pub(crate) fn take(&self, n: u64) -> bool {
+        self.remaining
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
     }
 }
 
@@ -199,19 +200,19 @@ pub fn load(path: &Path) -> Result<Chart, LoadError> {
 
 /// Loads a chart from a directory, honouring its `.ketchignore`.
 pub fn load_dir(dir: &Path) -> Result<Chart, LoadError> {
-    let mut budget = Budget::new();
-    let files = walk_dir(dir, &mut budget)?;
-    build_chart(files, dir.display().to_string(), 0, &mut budget)
+    let budget = Budget::new();
+    let files = walk_dir(dir, &budget)?;
+    build_chart(files, dir.display().to_string(), 0, &budget)
 }
 
 /// The files of a chart directory as the loader sees them (`.ketchignore`
 /// honoured, symlinks inside the chart followed, limits applied), in path
 /// order: what `ketch package` puts in an archive.
 pub fn read_dir(dir: &Path) -> Result<Vec<ChartFile>, LoadError> {
-    walk_dir(dir, &mut Budget::new())
+    walk_dir(dir, &Budget::new())
 }
 
-fn walk_dir(dir: &Path, budget: &mut Budget) -> Result<Vec<ChartFile>, LoadError> {
+fn walk_dir(dir: &Path, budget: &Budget) -> Result<Vec<ChartFile>, LoadError> {
     let origin = dir.display().to_string();
     let root = fs::canonicalize(dir).map_err(|e| io_error(&origin, e))?;
     let rules = IgnoreRules::from_chart_dir(dir)?;
@@ -230,7 +231,7 @@ fn walk_dir(dir: &Path, budget: &mut Budget) -> Result<Vec<ChartFile>, LoadError
 /// Builds a chart from files already in memory: paths relative to the chart
 /// root, `/`-separated. `origin` names the chart in messages.
 pub fn load_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, LoadError> {
-    let mut budget = Budget::new();
+    let budget = Budget::new();
     let total: u64 = files.iter().map(|f| f.data.len() as u64).sum();
     if !budget.take(total) {
         return Err(LoadError::ChartTooLarge {
@@ -238,7 +239,7 @@ pub fn load_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, LoadErro
             limit_mib: MAX_CHART_SIZE / MIB,
         });
     }
-    build_chart(files, origin.to_string(), 0, &mut budget)
+    build_chart(files, origin.to_string(), 0, &budget)
 }
 
 /// Reads and checks a `Chart.yaml`; `path` names it in errors.
@@ -256,7 +257,7 @@ pub(crate) fn build_chart(
     files: Vec<ChartFile>,
     origin: String,
     depth: usize,
-    budget: &mut Budget,
+    budget: &Budget,
 ) -> Result<Chart, LoadError> {
     let rules = match files.iter().find(|f| f.path == IGNORE_FILE) {
         Some(f) => {
@@ -365,14 +366,27 @@ pub(crate) fn build_chart(
                 limit: MAX_SUBCHART_DEPTH,
             });
         }
-        for (entry, files) in sub_dirs {
-            let sub_origin = join(&origin, &format!("charts/{entry}"));
-            subcharts.push(build_chart(files, sub_origin, depth + 1, budget)?);
-        }
-        for file in sub_archives {
-            let sub_origin = join(&origin, &file.path);
-            let sub_files = archive::read_files(file.data.as_slice(), &sub_origin, budget)?;
-            subcharts.push(build_chart(sub_files, sub_origin, depth + 1, budget)?);
+        let sources = sub_dirs
+            .into_iter()
+            .map(|(entry, files)| (format!("charts/{entry}"), Subchart::Dir(files)))
+            .chain(
+                sub_archives
+                    .into_iter()
+                    .map(|file| (file.path, Subchart::Archive(file.data))),
+            )
+            .collect();
+        // Subcharts load on every core; the first error in this order is the one reported.
+        for sub in parallel::map_owned(sources, |(rel, source)| {
+            let sub_origin = join(&origin, &rel);
+            let files = match source {
+                Subchart::Dir(files) => files,
+                Subchart::Archive(data) => {
+                    archive::read_files(data.as_slice(), &sub_origin, budget)?
+                }
+            };
+            build_chart(files, sub_origin, depth + 1, budget)
+        }) {
+            subcharts.push(sub?);
         }
     }
 
@@ -390,6 +404,13 @@ pub(crate) fn build_chart(
         subcharts,
         origin,
     })
+}
+
+/// Where a subchart's files come from: a directory under `charts/` (files
+/// already read) or an archive there.
+enum Subchart {
+    Dir(Vec<ChartFile>),
+    Archive(Vec<u8>),
 }
 
 /// `values.yaml` must hold a mapping; an empty file (or `null`) means no values.
@@ -415,7 +436,7 @@ struct DirWalk<'a> {
     origin: &'a str,
     root: &'a Path,
     rules: &'a IgnoreRules,
-    budget: &'a mut Budget,
+    budget: &'a Budget,
     files: Vec<ChartFile>,
     /// Canonical paths of the directories being walked, to catch symlink loops.
     ancestors: Vec<PathBuf>,

@@ -146,13 +146,14 @@ pub fn render(
     options: &RenderOptions,
 ) -> Result<Rendered, EngineError> {
     let mut plan = Plan::default();
-    let setup = plan.chart(chart, values, chart.name(), true, options);
+    let setup = plan.chart(chart, Some(values), chart.name(), true, options);
+    let units = plan.units(options);
     let budget = OutputBudget {
         left: AtomicUsize::new(options.limits.max_output_bytes),
         limit: options.limits.max_output_bytes,
     };
     let texts = parallel::map(&plan.jobs, |job| {
-        let unit = &plan.units[job.unit];
+        let unit = &units[job.unit];
         if let Some(i) = job.compile_only {
             let file = &unit.chart.templates[i];
             return compile_template(&unit.env, file, &job.source).map(|()| String::new());
@@ -185,13 +186,20 @@ pub fn render(
     Ok(rendered)
 }
 
-/// What a render does, in order: each chart's environment and context, and
-/// the templates to render with them.
+/// What a render does, in order: the charts to set up and the templates to
+/// render with each.
 #[derive(Default)]
 struct Plan<'a> {
-    units: Vec<Unit<'a>>,
+    charts: Vec<Planned<'a>>,
     jobs: Vec<Job>,
     crds: Vec<RenderedTemplate>,
+}
+
+/// A chart to render, with its values and its path in `# Source:` headers.
+struct Planned<'a> {
+    chart: &'a Chart,
+    values: Option<&'a Values>,
+    base_path: String,
 }
 
 /// One chart's environment and context.
@@ -218,7 +226,7 @@ impl<'a> Plan<'a> {
     fn chart(
         &mut self,
         chart: &'a Chart,
-        values: &Values,
+        values: Option<&'a Values>,
         path: &str,
         is_root: bool,
         options: &RenderOptions,
@@ -247,10 +255,7 @@ impl<'a> Plan<'a> {
             });
         }
         let base_path = format!("{path}/templates");
-        // Built once per chart: it serializes the values and copies the chart's files.
-        let base = base_context(chart, values, options);
-        let env = environment(chart, &base, &base_path, options)?;
-        let unit = self.units.len();
+        let unit = self.charts.len();
         let job = |file: &str, compile_only: Option<usize>| Job {
             unit,
             file: file.to_string(),
@@ -273,17 +278,15 @@ impl<'a> Plan<'a> {
         if is_root && chart.templates.iter().any(|f| f.path == NOTES) {
             self.jobs.push(job(NOTES, None));
         }
-        self.units.push(Unit {
+        self.charts.push(Planned {
             chart,
-            env,
-            base,
+            values,
             base_path,
         });
         for sub in &chart.subcharts {
-            let no_values = Values::new();
-            let sub_values = match values.get(sub.name()) {
-                Some(serde_json::Value::Object(map)) => map,
-                _ => &no_values,
+            let sub_values = match values.and_then(|v| v.get(sub.name())) {
+                Some(serde_json::Value::Object(map)) => Some(map),
+                _ => None,
             };
             self.chart(
                 sub,
@@ -294,6 +297,23 @@ impl<'a> Plan<'a> {
             )?;
         }
         Ok(())
+    }
+
+    /// Every planned chart's environment and context, built on every core
+    /// from one environment holding what all charts share.
+    fn units(&self, options: &RenderOptions) -> Vec<Unit<'a>> {
+        let shared = shared_environment(options);
+        let no_values = Values::new();
+        parallel::map(&self.charts, |planned| {
+            // Built once per chart: it serializes the values and copies the chart's files.
+            let base = base_context(planned.chart, planned.values.unwrap_or(&no_values), options);
+            Unit {
+                chart: planned.chart,
+                env: environment(&shared, planned.chart, &base, options),
+                base,
+                base_path: planned.base_path.clone(),
+            }
+        })
     }
 }
 
@@ -421,12 +441,9 @@ fn base_context(chart: &Chart, values: &Values, options: &RenderOptions) -> Valu
     }
 }
 
-fn environment<'a>(
-    chart: &'a Chart,
-    base: &Value,
-    base_path: &str,
-    options: &RenderOptions,
-) -> Result<Environment<'a>, EngineError> {
+/// The environment every chart of a render starts from: syntax, limits,
+/// formatting, filters.
+fn shared_environment(options: &RenderOptions) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -453,11 +470,23 @@ fn environment<'a>(
         .lstrip_blocks(true)
         .keep_trailing_newline(true)
         .build()
-        .map_err(|e| template_error(base_path, &e))?;
+        .expect("the default delimiters are a valid syntax");
     env.set_syntax(syntax);
     filters::register(&mut env);
     // Python's methods (`d.items()`, `s.startswith(...)`), which Jinja authors expect.
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env
+}
+
+/// One chart's environment: the shared one, its templates, and the functions
+/// that see its context (`tpl`) or the cluster (`lookup`).
+fn environment<'a>(
+    shared: &Environment<'static>,
+    chart: &'a Chart,
+    base: &Value,
+    options: &RenderOptions,
+) -> Environment<'a> {
+    let mut env = shared.clone();
     let base = base.clone();
     env.add_function(
         "tpl",
@@ -498,7 +527,7 @@ fn environment<'a>(
         })
         .collect();
     env.set_loader(move |name| Ok(sources.get(name).cloned()));
-    Ok(env)
+    env
 }
 
 /// Checks that a template is UTF-8 and compiles, as the render of any template
