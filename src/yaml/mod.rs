@@ -78,6 +78,8 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
 }
 
 mod fast;
+#[cfg(test)]
+mod granit_old;
 
 fn error(origin: &str, err: &serde_saphyr::Error) -> YamlError {
     YamlError {
@@ -133,7 +135,7 @@ mod tests {
     }
 
     /// Inputs for the fast reader: it must give serde-saphyr's result, or step aside.
-    const SHAPES: &[&str] = &[
+    pub(super) const SHAPES: &[&str] = &[
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {a: b, c: \"d\"}\ndata:\n  k: 'v'\n",
         "a: 1\n---\n---\nb: 2\n",
         "---\n# only a comment\n---\na: [1, -2, 0, x, \"y\", true, False, NULL, ~, null, '']\n",
@@ -223,5 +225,61 @@ mod tests {
             doc.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
         }
         assert!(parse::<Value>(&doc, "bomb.yaml").is_err());
+    }
+}
+#[cfg(test)]
+mod scratch {
+    #[test]
+    fn scratch_one() {
+        for text in [
+            "---\n# c\n---\na: 1\n",
+            "a: [1, -2]\n",
+            "a: [x, \"y\", true]\n",
+            "a: [False, NULL, ~, null, '']\n",
+            "a: 'it''s'\n",
+            "c: plain\n",
+        ] {
+            println!("new={:?} {:?}", super::fast::parse_documents(text), text);
+        }
+    }
+    #[test]
+    #[ignore]
+    fn scratch_bench() {
+        for name in [
+            "objects-1000.yaml",
+            "objects-1000-values.yaml",
+            "umbrella-100.yaml",
+        ] {
+            let text = std::fs::read_to_string(format!("/work/bench-inputs/{name}")).unwrap();
+            assert_eq!(
+                super::fast::parse_documents(&text),
+                super::granit_old::parse_documents(&text)
+            );
+            for (label, f) in [
+                (
+                    "old",
+                    super::granit_old::parse_documents
+                        as fn(&str) -> Option<Vec<serde_json::Value>>,
+                ),
+                ("new", super::fast::parse_documents),
+            ] {
+                let start = std::time::Instant::now();
+                for _ in 0..50 {
+                    assert!(f(&text).is_some());
+                }
+                println!("{name} {label}: {:?} per parse", start.elapsed() / 50);
+            }
+        }
+    }
+    #[test]
+    fn scratch_compare() {
+        for text in super::tests::SHAPES {
+            println!(
+                "old={} new={} {:?}",
+                super::granit_old::parse_documents(text).is_some(),
+                super::fast::parse_documents(text).is_some(),
+                text
+            );
+        }
     }
 }
