@@ -29,6 +29,27 @@ const END: u8 = 0;
 /// The documents of a YAML stream, empty ones dropped, or `None` when the text
 /// steps outside the subset this reader knows it reads as serde-saphyr does.
 pub fn parse_documents(text: &str) -> Option<Vec<Value>> {
+    read(text).map(|stream| stream.documents)
+}
+
+/// The one document of a text written as a single document (no document
+/// marker but maybe a `---` before it), or `None`.
+pub fn parse_document(text: &str) -> Option<Value> {
+    let mut stream = read(text)?;
+    if stream.separated || stream.documents.len() != 1 {
+        return None;
+    }
+    stream.documents.pop()
+}
+
+struct Stream {
+    documents: Vec<Value>,
+    /// Whether a document marker follows a document (an empty one included),
+    /// which a single-document read refuses.
+    separated: bool,
+}
+
+fn read(text: &str) -> Option<Stream> {
     if !plain_characters(text) {
         return None;
     }
@@ -46,9 +67,13 @@ pub fn parse_documents(text: &str) -> Option<Vec<Value>> {
 /// characters but tab and line feed (so no CR, no NUL), no byte order mark, no
 /// C1 controls, no Unicode line or paragraph separators, no non-characters.
 fn plain_characters(text: &str) -> bool {
-    let ascii_printable =
-        |b: u8| (b' '..0x7f).contains(&b) || b == b'\n' || b == b'\t' || b >= 0x80;
-    text.bytes().all(ascii_printable)
+    let control = |b: u8| (b < b' ' && b != b'\n' && b != b'\t') || b == 0x7f;
+    // A fold without early exit, by blocks, which the compiler vectorizes.
+    let ascii_ok = text
+        .as_bytes()
+        .chunks(4096)
+        .all(|block| !block.iter().fold(false, |bad, &b| bad | control(b)));
+    ascii_ok
         && (text.is_ascii()
             || !text.chars().any(|c| {
                 matches!(
@@ -208,12 +233,16 @@ impl<'a> Reader<'a> {
 
     /// The stream: documents separated by `---` (or ended by `...`), each a
     /// block mapping or sequence (a scalar document is serde-saphyr's).
-    fn stream(&mut self) -> Option<Vec<Value>> {
+    fn stream(&mut self) -> Option<Stream> {
         let mut documents = Vec::new();
-        let mut started = 1;
+        let mut markers = 0;
+        // Whether a document has begun: its content or its `---` read.
+        let mut begun = false;
+        let mut separated = false;
         self.advance()?;
         loop {
             if self.indent != END_OF_DOCUMENT {
+                begun = true;
                 let root = self.block_node(END_OF_DOCUMENT, self.indent)?;
                 let collection = root.is_object() || root.is_array();
                 if !collection || self.indent != END_OF_DOCUMENT {
@@ -221,26 +250,27 @@ impl<'a> Reader<'a> {
                 }
                 documents.push(root);
             }
-            match self.current() {
-                END => return Some(documents),
-                b'-' => {
-                    started += 1;
-                    if started > MAX_DOCUMENTS {
-                        return None;
-                    }
-                    self.pos += 3;
-                    self.finish_line()?;
-                    self.advance()?;
+            let end_marker = match self.current() {
+                END => {
+                    return Some(Stream {
+                        documents,
+                        separated,
+                    });
                 }
-                // `...`: the next thing must be the end or a `---`.
-                _ => {
-                    self.pos += 3;
-                    self.finish_line()?;
-                    self.advance()?;
-                    if self.indent != END_OF_DOCUMENT || self.current() == b'.' {
-                        return None;
-                    }
-                }
+                byte => byte == b'.',
+            };
+            markers += 1;
+            if markers >= MAX_DOCUMENTS {
+                return None;
+            }
+            separated |= begun || end_marker;
+            begun = true;
+            self.pos += 3;
+            self.finish_line()?;
+            self.advance()?;
+            // After `...`, the end of the text or a `---`.
+            if end_marker && (self.indent != END_OF_DOCUMENT || self.current() == b'.') {
+                return None;
             }
         }
     }

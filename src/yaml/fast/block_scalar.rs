@@ -113,6 +113,9 @@ impl Reader<'_> {
                 self.pos = line + spaces + 1;
                 continue;
             }
+            if next == END && spaces > 0 {
+                return None; // spaces ending the text: content or not, serde-saphyr knows
+            }
             if spaces < indent || next == END {
                 break;
             }

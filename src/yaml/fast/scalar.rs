@@ -65,12 +65,24 @@ fn is_word(text: &str) -> bool {
         let numeric = |b: u8| b.is_ascii_digit() || b".+-_eE".contains(&b);
         return !radix && (!text.bytes().all(numeric) || text.matches('.').count() > 1);
     }
-    // Numbers start with a digit, a sign or a dot (`.inf`), `~` is null, and a
-    // float parser takes `inf` and `nan` spelled any way.
-    !matches!(first, '+' | '-' | '.' | '~')
-        && !["inf", "infinity", "nan"]
-            .iter()
-            .any(|special| text.eq_ignore_ascii_case(special))
+    if matches!(first, '+' | '-') {
+        // A sign starts a number when a digit, a dot or `inf` follows
+        // (`-1`, `+.5`, `-.inf`, `--1`); `--port`, `-x` are strings.
+        let unsigned = text.trim_start_matches(['+', '-']);
+        return !unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            && !unsigned.is_empty()
+            && !is_special_float(unsigned);
+    }
+    // Numbers also start with a dot (`.inf`), `~` is null, and a float parser
+    // takes `inf` and `nan` spelled any way.
+    !matches!(first, '.' | '~') && !is_special_float(text)
+}
+
+/// `inf`, `infinity` or `nan`, spelled any way.
+fn is_special_float(text: &str) -> bool {
+    ["inf", "infinity", "nan"]
+        .iter()
+        .any(|special| text.eq_ignore_ascii_case(special))
 }
 
 /// `0`, or a decimal integer without a leading zero that fits any integer type.
@@ -90,6 +102,26 @@ fn small_integer(text: &str) -> Option<serde_json::Number> {
     }
 }
 
+/// Bytes that may end a plain scalar in block context (`BLOCK_STOP`) or in a
+/// flow collection (`FLOW_STOP`), indexed by byte: a line feed, the end
+/// sentinel, `:`, `#`, a tab, and the flow indicators.
+static STOPS: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        if matches!(b, b'\n' | END | b':' | b'#' | b'\t') {
+            table[byte] = BLOCK_STOP | FLOW_STOP;
+        } else if is_flow_indicator(b) {
+            table[byte] = FLOW_STOP;
+        }
+        byte += 1;
+    }
+    table
+};
+const BLOCK_STOP: u8 = 1;
+const FLOW_STOP: u8 = 2;
+
 /// Where a plain scalar is read, which decides what ends it.
 #[derive(Clone, Copy, PartialEq)]
 enum Context {
@@ -99,7 +131,7 @@ enum Context {
 }
 
 /// Whether a byte ends a plain scalar or an entry in a flow collection.
-fn is_flow_indicator(byte: u8) -> bool {
+const fn is_flow_indicator(byte: u8) -> bool {
     matches!(byte, b',' | b'[' | b']' | b'{' | b'}')
 }
 
@@ -137,24 +169,29 @@ impl<'a> Reader<'a> {
             return None;
         }
         let flow = context != Context::Block;
-        let mut end = start;
+        let stops = if flow { FLOW_STOP } else { BLOCK_STOP };
+        let bytes = self.text.as_bytes();
         let mut at = start;
         loop {
+            while bytes
+                .get(at)
+                .is_some_and(|&b| STOPS[usize::from(b)] & stops == 0)
+            {
+                at += 1;
+            }
             match self.byte(at) {
-                b'\n' | END => break,
-                byte if flow && is_flow_indicator(byte) => break,
                 b':' if context == Context::FlowKey => break,
-                b':' | b'#' if flow => return None,
-                b':' if is_blank(self.byte(at + 1)) => break,
-                b'#' if self.byte(at.wrapping_sub(1)) == b' ' => break,
+                b':' | b'#' | b'\t' if flow => return None,
+                b':' if !is_blank(self.byte(at + 1)) => {}
+                b'#' if self.byte(at.wrapping_sub(1)) != b' ' => {}
                 b'\t' => return None,
-                b' ' => {}
-                _ => end = at + 1,
+                _ => break,
             }
             at += 1;
         }
-        self.pos = end;
-        self.slice(start, end)
+        let text = self.slice(start, at)?.trim_end_matches(' ');
+        self.pos = start + text.len();
+        Some(text)
     }
 
     /// Whether a plain scalar may start at `pos`: not with an indicator, and
