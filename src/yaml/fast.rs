@@ -10,7 +10,6 @@
 //! with content and records its indentation, which tells every enclosing block
 //! collection whether the line is its next entry, its parent's, or an error.
 
-use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 use super::{MAX_DEPTH, MAX_DOCUMENTS, MAX_NODES};
@@ -59,6 +58,8 @@ fn read(text: &str) -> Option<Stream> {
         indent: END_OF_DOCUMENT,
         depth: 0,
         events: 0,
+        entries: Vec::new(),
+        items: Vec::new(),
     }
     .stream()
 }
@@ -110,6 +111,11 @@ struct Reader<'a> {
     /// Parser events the text amounts to so far (a scalar or key one, a
     /// collection two), counted against serde-saphyr's node budget.
     events: usize,
+    /// Entries of the mappings open, innermost last, collected before each
+    /// mapping is built at its final size.
+    entries: Vec<(String, Value)>,
+    /// Items of the sequences open, the same way.
+    items: Vec<Value>,
 }
 
 impl<'a> Reader<'a> {
@@ -286,8 +292,8 @@ impl<'a> Reader<'a> {
                 let start = self.pos;
                 let token = self.scalar_token()?;
                 if self.at_key_indicator() {
-                    self.pos = start;
-                    return self.block_mapping(column);
+                    let key = self.key(start, token)?;
+                    return self.block_mapping(column, key);
                 }
                 self.finish_scalar(token, parent)
             }
@@ -332,7 +338,7 @@ impl<'a> Reader<'a> {
     /// first entry's `-`.
     fn block_sequence(&mut self, indent: isize) -> Option<Value> {
         self.enter()?;
-        let mut items = Vec::new();
+        let start = self.items.len();
         loop {
             self.pos += 1;
             let spaces = self.skip_spaces();
@@ -342,7 +348,7 @@ impl<'a> Reader<'a> {
                 let column = indent + 1 + isize::try_from(spaces).ok()?;
                 self.block_node(indent, column)?
             };
-            items.push(item);
+            self.items.push(item);
             if self.indent > indent {
                 return None;
             }
@@ -351,38 +357,55 @@ impl<'a> Reader<'a> {
             }
         }
         self.leave();
-        Some(Value::Array(items))
+        Some(self.sequence(start))
     }
 
-    /// A block mapping whose keys start in column `indent`, `pos` at the first.
-    fn block_mapping(&mut self, indent: isize) -> Option<Value> {
+    /// A block mapping whose keys start in column `indent`, the first read,
+    /// `pos` after its `:`.
+    fn block_mapping(&mut self, indent: isize, first_key: String) -> Option<Value> {
         self.enter()?;
-        let mut map = Map::new();
+        let start = self.entries.len();
+        let mut key = first_key;
         loop {
-            let key = self.block_key()?;
             let value = self.mapping_value(indent)?;
-            match map.entry(key) {
-                Entry::Vacant(entry) => {
-                    entry.insert(value);
-                }
-                Entry::Occupied(_) => return None,
-            }
+            self.entries.push((key, value));
             if self.indent > indent {
                 return None;
             }
             if self.indent < indent {
                 break;
             }
+            let start = self.pos;
+            let token = self.scalar_token()?;
+            if !self.at_key_indicator() {
+                return None;
+            }
+            key = self.key(start, token)?;
         }
         self.leave();
+        self.mapping(start)
+    }
+
+    /// The sequence of the items collected from `start` on.
+    fn sequence(&mut self, start: usize) -> Value {
+        Value::Array(self.items.drain(start..).collect())
+    }
+
+    /// The mapping of the entries collected from `start` on; `None` for a
+    /// duplicate key.
+    fn mapping(&mut self, start: usize) -> Option<Value> {
+        let mut map = Map::with_capacity(self.entries.len() - start);
+        for (key, value) in self.entries.drain(start..) {
+            if map.insert(key, value).is_some() {
+                return None;
+            }
+        }
         Some(Value::Object(map))
     }
 
-    /// A key and its `:`.
-    fn block_key(&mut self) -> Option<String> {
-        let start = self.pos;
-        let token = self.scalar_token()?;
-        if !self.at_key_indicator() || self.pos - start > MAX_KEY {
+    /// The key read from `start` on, `pos` at its `:`, which it moves past.
+    fn key(&mut self, start: usize, token: scalar::Token<'a>) -> Option<String> {
+        if self.pos - start > MAX_KEY {
             return None;
         }
         self.pos += 1;

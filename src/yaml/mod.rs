@@ -98,8 +98,6 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
 }
 
 mod fast;
-#[cfg(test)]
-mod granit_old;
 
 fn error(origin: &str, err: &serde_saphyr::Error) -> YamlError {
     YamlError {
@@ -649,6 +647,28 @@ mod tests {
         assert!(charts > 0);
     }
 
+    /// Times the fast reader on the benchmark inputs, when present:
+    /// `cargo test --release --lib -- --ignored --nocapture fast_reader_timing`.
+    #[test]
+    #[ignore]
+    fn fast_reader_timing() {
+        let dir = std::path::Path::new("/work/bench-inputs");
+        for name in [
+            "objects-1000.yaml",
+            "objects-1000-values.yaml",
+            "umbrella-100.yaml",
+        ] {
+            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+                continue;
+            };
+            let start = std::time::Instant::now();
+            for _ in 0..50 {
+                assert!(fast::parse_documents(std::hint::black_box(&text)).is_some());
+            }
+            println!("{name}: {:?} per read", start.elapsed() / 50);
+        }
+    }
+
     #[test]
     fn alias_bomb_is_refused() {
         let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
@@ -657,45 +677,5 @@ mod tests {
             doc.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
         }
         assert!(parse::<Value>(&doc, "bomb.yaml").is_err());
-    }
-}
-#[cfg(test)]
-mod scratch {
-    #[test]
-    #[ignore]
-    fn scratch_bench() {
-        for name in [
-            "objects-1000.yaml",
-            "objects-1000-values.yaml",
-            "umbrella-100.yaml",
-        ] {
-            let text = std::fs::read_to_string(format!("/work/bench-inputs/{name}")).unwrap();
-            assert_eq!(
-                super::fast::parse_documents(&text),
-                super::granit_old::parse_documents(&text)
-            );
-            for (label, f) in [
-                (
-                    "old",
-                    super::granit_old::parse_documents
-                        as fn(&str) -> Option<Vec<serde_json::Value>>,
-                ),
-                ("new", super::fast::parse_documents),
-            ] {
-                let start = std::time::Instant::now();
-                for _ in 0..50 {
-                    assert!(f(&text).is_some());
-                }
-                println!("{name} {label}: {:?} per parse", start.elapsed() / 50);
-            }
-        }
-    }
-    #[test]
-    #[ignore]
-    fn scratch_once() {
-        let name = std::env::var("BENCH_FILE").unwrap();
-        let text = std::fs::read_to_string(format!("/work/bench-inputs/{name}")).unwrap();
-        std::hint::black_box(super::granit_old::parse_documents(&text));
-        std::hint::black_box(super::fast::parse_documents(&text));
     }
 }

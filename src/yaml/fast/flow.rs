@@ -2,8 +2,7 @@
 //! `[]`, nested. A trailing comma, a key without `: `, a single-pair mapping
 //! inside a sequence, or a collection continued on the next line is refused.
 
-use serde_json::map::Entry;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::Reader;
 
@@ -24,20 +23,21 @@ impl Reader<'_> {
     }
 
     fn flow_sequence(&mut self) -> Option<Value> {
-        let mut items = Vec::new();
+        let start = self.items.len();
         if !self.closes(b']') {
             loop {
-                items.push(self.flow_value()?);
+                let item = self.flow_value()?;
+                self.items.push(item);
                 if self.at_flow_end(b']')? {
                     break;
                 }
             }
         }
-        Some(Value::Array(items))
+        Some(self.sequence(start))
     }
 
     fn flow_mapping(&mut self) -> Option<Value> {
-        let mut map = Map::new();
+        let start = self.entries.len();
         if !self.closes(b'}') {
             loop {
                 let key = self.flow_token(true)?.key()?;
@@ -47,18 +47,14 @@ impl Reader<'_> {
                 }
                 self.pos += 1;
                 self.skip_spaces();
-                match map.entry(key) {
-                    Entry::Vacant(entry) => {
-                        entry.insert(self.flow_value()?);
-                    }
-                    Entry::Occupied(_) => return None,
-                }
+                let value = self.flow_value()?;
+                self.entries.push((key, value));
                 if self.at_flow_end(b'}')? {
                     break;
                 }
             }
         }
-        Some(Value::Object(map))
+        self.mapping(start)
     }
 
     /// Right after the opening bracket: whether the collection is empty,

@@ -40,6 +40,15 @@ impl Token<'_> {
 /// A plain scalar's value, or `None` when its type takes more than the fast
 /// path knows.
 fn plain_value(text: &str) -> Option<Value> {
+    // Most keys and words start with a letter no null, boolean or float
+    // spelling starts with.
+    if text
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() && !b"nNtTfFiI".contains(b))
+    {
+        return Some(Value::String(text.to_owned()));
+    }
     let value = match text {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "true" | "True" | "TRUE" => Value::Bool(true),
@@ -173,12 +182,11 @@ impl<'a> Reader<'a> {
         let bytes = self.text.as_bytes();
         let mut at = start;
         loop {
-            while bytes
-                .get(at)
-                .is_some_and(|&b| STOPS[usize::from(b)] & stops == 0)
-            {
-                at += 1;
-            }
+            let rest = bytes.get(at..)?;
+            at += rest
+                .iter()
+                .position(|&b| STOPS[usize::from(b)] & stops != 0)
+                .unwrap_or(rest.len());
             match self.byte(at) {
                 b':' if context == Context::FlowKey => break,
                 b':' | b'#' | b'\t' if flow => return None,
@@ -189,9 +197,11 @@ impl<'a> Reader<'a> {
             }
             at += 1;
         }
-        let text = self.slice(start, at)?.trim_end_matches(' ');
-        self.pos = start + text.len();
-        Some(text)
+        while at > start && self.byte(at - 1) == b' ' {
+            at -= 1;
+        }
+        self.pos = at;
+        self.slice(start, at)
     }
 
     /// Whether a plain scalar may start at `pos`: not with an indicator, and
