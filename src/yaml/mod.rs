@@ -42,8 +42,28 @@ fn serializer_options() -> serde_saphyr::SerializerOptions {
     }
 }
 
-/// Parses one YAML document. An empty document reads as `null`.
+/// Parses one YAML document. An empty document reads as `null`. A document
+/// the fast reader takes, and `T` accepts as JSON, skips serde-saphyr;
+/// anything else goes through it, so the result and every error are its own.
 pub fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, YamlError> {
+    if let Some(value) = fast_document(text)
+        && let Ok(parsed) = serde_json::from_value(value)
+    {
+        return Ok(parsed);
+    }
+    parse_with_serde_saphyr(text, origin)
+}
+
+/// The one document of `text` as the fast reader reads it (`null` for an
+/// empty text), or `None` when it declines or finds another number of documents.
+fn fast_document(text: &str) -> Option<Value> {
+    if text.trim().is_empty() {
+        return Some(Value::Null);
+    }
+    fast::parse_document(text)
+}
+
+fn parse_with_serde_saphyr<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, YamlError> {
     if text.trim().is_empty() {
         return serde_saphyr::from_str_with_options("null", options())
             .map_err(|e| error(origin, &e));
@@ -133,7 +153,7 @@ mod tests {
     }
 
     /// Inputs for the fast reader: it must give serde-saphyr's result, or step aside.
-    const SHAPES: &[&str] = &[
+    pub(super) const SHAPES: &[&str] = &[
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {a: b, c: \"d\"}\ndata:\n  k: 'v'\n",
         "a: 1\n---\n---\nb: 2\n",
         "---\n# only a comment\n---\na: [1, -2, 0, x, \"y\", true, False, NULL, ~, null, '']\n",
@@ -213,6 +233,440 @@ mod tests {
             "{fast_taken} of {}",
             files.len()
         );
+    }
+
+    /// A small xorshift generator, so the generated inputs are the same on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        fn chance(&mut self, percent: usize) -> bool {
+            self.below(100) < percent
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+    }
+
+    /// Scalars as written after `key: ` or `- ` that the fast reader should take.
+    const SCALARS: &[&str] = &[
+        "x",
+        "plain words",
+        "on",
+        "NO",
+        "y",
+        "0755",
+        "010",
+        "~",
+        "null",
+        "",
+        "True",
+        "FALSE",
+        "0",
+        "8080",
+        "-12",
+        "100m",
+        "128Mi",
+        "v1.2.3",
+        "10.0.0.1/8",
+        "''",
+        "\"\"",
+        "\"a\\\"b\"",
+        "'it''s'",
+        "'#'",
+        "a #b",
+        "a#b",
+        "http://x/a#b",
+        "\"a: b\"",
+        "x:y",
+        "\u{e9}t\u{e9}",
+        "\"\\u00e9\\t\\n\\\\ \\/\"",
+        "x  ",
+        "x # comment",
+        "[]",
+        "{}",
+        "[1, x, \"y\", 'z']",
+        "{a: b, c: \"d\"}",
+        "{a: [1, {b: c}], d: {}}",
+        "[a, [b, []]]",
+        "--port=8080",
+        "-x1",
+        "+x",
+        "\"{{ .Values }}\"",
+        "\u{e9} #\u{e9}",
+        "\"\\x41\"",
+    ];
+
+    /// Scalars the fast reader may well leave to serde-saphyr, or that are errors.
+    const ODD_SCALARS: &[&str] = &[
+        "1e3",
+        ".inf",
+        "-0",
+        "1.5",
+        "-Inf",
+        "--1",
+        "+.5",
+        "-nan",
+        "99999999999999999999",
+        "0x1F",
+        "+1",
+        "Infinity",
+        "<<",
+        "a: b",
+        "\"\\N\"",
+        "{a: b,}",
+        "[a, ]",
+        "{a:b}",
+        "[a: b]",
+        "&a x",
+        "*a",
+        "!!str x",
+        "- x",
+        ":x",
+        "-x",
+        "?x",
+        "? x",
+        "@x",
+        "`x`",
+        "%x",
+        "a\tb",
+        "'unclosed",
+        "\"unclosed",
+        "a: \"b\"",
+        "\"a\" b",
+        "'a'#c",
+        "\u{2028}",
+    ];
+
+    const KEYS: &[&str] = &[
+        "a",
+        "b",
+        "name",
+        "app.kubernetes.io/name",
+        "key with spaces",
+        "\"quoted key\"",
+        "'single'",
+        "\"\"",
+        "1",
+        "true",
+        "null",
+        "<<",
+        "~",
+        "a#b",
+        "x:y",
+        "\u{e9}",
+        "-k",
+        "k ",
+        "\"a\\nb\"",
+    ];
+
+    const BLOCK_LINES: &[&str] = &[
+        "line",
+        "two words",
+        "",
+        "",
+        "  more indented",
+        "   ",
+        "# not a comment",
+        "x: y",
+        "\ttab",
+        "- item",
+        "\u{e9}",
+        "end  ",
+    ];
+
+    fn indent(out: &mut String, n: usize) {
+        out.extend(std::iter::repeat_n(' ', n));
+    }
+
+    /// Lines that may sit between entries: blank ones, comments, trailing spaces.
+    fn filler(rng: &mut Rng, out: &mut String, at: usize) {
+        match rng.below(12) {
+            0 => out.push('\n'),
+            1 => {
+                indent(out, at);
+                out.push_str("# a comment\n");
+            }
+            2 => out.push_str("    \n"),
+            3 => out.push_str("# top comment\n"),
+            _ => {}
+        }
+    }
+
+    /// A block scalar's header and lines, for a value in a collection at `at`.
+    fn block_scalar(rng: &mut Rng, out: &mut String, at: usize) {
+        out.push_str(rng.pick(&["|", ">"]));
+        let step = 1 + rng.below(3);
+        let indicator = rng.chance(30);
+        let chomp = rng.pick(&["", "-", "+"]);
+        if indicator && rng.chance(50) {
+            out.push_str(&step.to_string());
+            out.push_str(chomp);
+        } else {
+            out.push_str(chomp);
+            if indicator {
+                out.push_str(&step.to_string());
+            }
+        }
+        if rng.chance(10) {
+            out.push_str(" # header comment");
+        }
+        out.push('\n');
+        for _ in 0..1 + rng.below(5) {
+            let line = rng.pick(BLOCK_LINES);
+            if !line.is_empty() || rng.chance(50) {
+                indent(out, at + step);
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        for _ in 0..rng.below(3) {
+            out.push('\n');
+        }
+    }
+
+    /// A value after `key:` or `- `, its line not yet ended.
+    fn value(rng: &mut Rng, out: &mut String, at: usize, depth: usize) {
+        match rng.below(10) {
+            0 | 1 if depth < 4 => {
+                out.push_str(rng.pick(&["", " ", " # c"]));
+                out.push('\n');
+                let deeper = at + 1 + rng.below(4);
+                if rng.chance(50) {
+                    mapping(rng, out, deeper, depth + 1);
+                } else {
+                    let same = rng.chance(30);
+                    sequence(rng, out, if same { at } else { deeper }, depth + 1);
+                }
+            }
+            2 => {
+                out.push(' ');
+                block_scalar(rng, out, at);
+            }
+            3 => out.push_str(":\n"),
+            _ => {
+                out.push(' ');
+                let scalars = if rng.chance(90) { SCALARS } else { ODD_SCALARS };
+                out.push_str(rng.pick(scalars));
+                out.push('\n');
+            }
+        }
+    }
+
+    fn mapping(rng: &mut Rng, out: &mut String, at: usize, depth: usize) {
+        for entry in 0..1 + rng.below(4) {
+            if entry > 0 {
+                filler(rng, out, at);
+                indent(out, at);
+            } else if !out.ends_with("- ") {
+                indent(out, at);
+            }
+            if rng.chance(80) {
+                out.push_str(&format!("key{entry}"));
+            } else {
+                out.push_str(rng.pick(KEYS));
+            }
+            out.push(':');
+            value(rng, out, at, depth);
+        }
+    }
+
+    fn sequence(rng: &mut Rng, out: &mut String, at: usize, depth: usize) {
+        for _ in 0..1 + rng.below(4) {
+            filler(rng, out, at);
+            indent(out, at);
+            out.push('-');
+            match rng.below(6) {
+                0 if depth < 4 => {
+                    out.push(' ');
+                    mapping(rng, out, at + 2, depth + 1);
+                }
+                1 if depth < 4 => {
+                    out.push(' ');
+                    sequence_inline(rng, out, at + 2, depth + 1);
+                }
+                _ => value(rng, out, at, depth),
+            }
+        }
+    }
+
+    /// A sequence whose first entry follows a `- ` on the same line.
+    fn sequence_inline(rng: &mut Rng, out: &mut String, at: usize, depth: usize) {
+        out.push_str("- x\n");
+        if rng.chance(50) {
+            indent(out, at);
+            out.push('-');
+            value(rng, out, at, depth);
+        }
+    }
+
+    /// A stream of generated documents.
+    fn stream(rng: &mut Rng) -> String {
+        let mut out = String::new();
+        for document in 0..1 + rng.below(3) {
+            if document > 0 || rng.chance(50) {
+                out.push_str(rng.pick(&["---\n", "---\n# Source: t.yaml\n", "--- # c\n"]));
+            }
+            if rng.chance(70) {
+                mapping(rng, &mut out, 0, 0);
+            } else {
+                sequence(rng, &mut out, 0, 0);
+            }
+            if rng.chance(5) {
+                out.push_str("...\n");
+            }
+        }
+        out
+    }
+
+    /// Breaks the text a little: a character dropped, inserted or replaced,
+    /// or the last line break dropped.
+    fn mutate(rng: &mut Rng, text: &mut String) {
+        let mut at = rng.below(text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let inserted = [
+            "\n", " ", "  ", ":", "#", "-", "\t", "\"", "'", "\u{e9}", "|", "[", "\r\n",
+        ];
+        match rng.below(4) {
+            0 => {
+                if let Some(c) = text[at..].chars().next() {
+                    text.replace_range(at..at + c.len_utf8(), "");
+                }
+            }
+            1 => text.insert_str(at, rng.pick(&inserted)),
+            2 => {
+                text.pop();
+            }
+            _ => {
+                if let Some(c) = text[at..].chars().next() {
+                    text.replace_range(at..at + c.len_utf8(), rng.pick(&inserted));
+                }
+            }
+        }
+    }
+
+    /// The fast reader against serde-saphyr: equal whenever it answers, and the
+    /// public readers always equal serde-saphyr, result or error.
+    fn check(text: &str) -> bool {
+        let slow = parse_all::<Value>(text, "t").map_err(|e| e.to_string());
+        let fast = fast::parse_documents(text);
+        if let Some(fast) = &fast {
+            assert_eq!(Ok(fast), slow.as_ref(), "{text:?}");
+        }
+        let through = parse_documents(text, "t").map_err(|e| e.to_string());
+        assert_eq!(through, slow, "{text:?}");
+        let single = parse::<Value>(text, "t").map_err(|e| e.to_string());
+        let single_slow = parse_with_serde_saphyr::<Value>(text, "t").map_err(|e| e.to_string());
+        assert_eq!(single, single_slow, "{text:?}");
+        fast.is_some()
+    }
+
+    #[test]
+    fn the_fast_reader_agrees_with_serde_saphyr_on_generated_yaml() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut taken, mut total, mut mutated_taken) = (0, 0, 0);
+        for _ in 0..5000 {
+            let mut text = stream(&mut rng);
+            taken += usize::from(check(&text));
+            total += 1;
+            for _ in 0..1 + rng.below(3) {
+                mutate(&mut rng, &mut text);
+            }
+            mutated_taken += usize::from(check(&text));
+        }
+        eprintln!("generated: {taken} of {total} fast, mutated: {mutated_taken}");
+        assert!(taken * 5 > total, "fast path taken for {taken} of {total}");
+    }
+
+    #[test]
+    fn the_fast_reader_takes_rendered_manifests_and_values() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/yaml");
+        for name in [
+            "objects-rendered.yaml",
+            "umbrella-rendered.yaml",
+            "chart-values.yaml",
+            "raw-template-output.yaml",
+        ] {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap();
+            assert!(check(&text), "{name} went to serde-saphyr");
+        }
+    }
+
+    #[test]
+    fn single_documents_read_as_serde_saphyr_reads_them() {
+        let texts = [
+            "",
+            "  \n",
+            "# only a comment\n",
+            "---\n",
+            "a: 1\n---\n",
+            "---\na: 1\n...\n",
+            "a: 1\n---\nb: 2\n",
+            "- a\n",
+            "x\n",
+            "a: [1, 2\n",
+            "name: x\nversion: 1.0.0\n",
+        ];
+        for text in texts {
+            check(text);
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut charts = 0;
+        for dir in ["fixtures", "charts"] {
+            let mut pending = vec![root.join(dir)];
+            while let Some(dir) = pending.pop() {
+                for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        pending.push(path);
+                    } else if path.file_name().is_some_and(|n| n == "Chart.yaml") {
+                        let text = std::fs::read_to_string(&path).unwrap();
+                        let fast = parse::<crate::chart::metadata::Metadata>(&text, "c");
+                        let slow =
+                            parse_with_serde_saphyr::<crate::chart::metadata::Metadata>(&text, "c");
+                        assert_eq!(
+                            fast.map_err(|e| e.to_string()),
+                            slow.map_err(|e| e.to_string()),
+                            "{}",
+                            path.display()
+                        );
+                        charts += 1;
+                    }
+                }
+            }
+        }
+        assert!(charts > 0);
+    }
+
+    /// Times the fast reader on the benchmark inputs, when present:
+    /// `cargo test --release --lib -- --ignored --nocapture fast_reader_timing`.
+    #[test]
+    #[ignore]
+    fn fast_reader_timing() {
+        let dir = std::path::Path::new("/work/bench-inputs");
+        for name in [
+            "objects-1000.yaml",
+            "objects-1000-values.yaml",
+            "umbrella-100.yaml",
+        ] {
+            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+                continue;
+            };
+            let start = std::time::Instant::now();
+            for _ in 0..50 {
+                assert!(fast::parse_documents(std::hint::black_box(&text)).is_some());
+            }
+            println!("{name}: {:?} per read", start.elapsed() / 50);
+        }
     }
 
     #[test]
