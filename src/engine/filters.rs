@@ -71,10 +71,61 @@ fn string(value: Value) -> Result<Value, Error> {
 }
 
 /// `{{ values.resources | toyaml }}`: YAML without the trailing newline, like Helm's toYaml.
+/// Values serde-saphyr would write the same as their JSON copy go through the
+/// fast writer; the rest (bytes, non-string keys, invalid values...) through serde-saphyr.
 pub fn toyaml(value: Value) -> Result<String, Error> {
     defined(&value, "toyaml")?;
-    let out = yaml::to_string(&value).map_err(|e| invalid(format!("toyaml: {}", e.message)))?;
+    let out = match exact_json(&value) {
+        Some(json) => yaml::value_to_string(&json),
+        None => yaml::to_string(&value),
+    }
+    .map_err(|e| invalid(format!("toyaml: {}", e.message)))?;
     Ok(out.trim_end_matches('\n').to_string())
+}
+
+/// `value` as JSON, when serialising that JSON gives exactly what serialising
+/// `value` gives: strings keys only, integers within 64 bits, finite floats,
+/// no bytes, plain objects or invalid values. Undefined and none are `null`
+/// (both serialise as unit).
+fn exact_json(value: &Value) -> Option<serde_json::Value> {
+    use serde_json::Value as Json;
+    Some(match value.kind() {
+        ValueKind::Undefined | ValueKind::None => Json::Null,
+        ValueKind::Bool => Json::Bool(value.is_true()),
+        ValueKind::Number if value.is_integer() => match u64::try_from(value.clone()) {
+            Ok(u) => Json::from(u),
+            Err(_) => Json::from(i64::try_from(value.clone()).ok()?),
+        },
+        ValueKind::Number => Json::Number(serde_json::Number::from_f64(
+            f64::try_from(value.clone()).ok()?,
+        )?),
+        ValueKind::String => Json::String(value.as_str()?.to_string()),
+        ValueKind::Seq | ValueKind::Iterable => Json::Array(
+            value
+                .as_object()?
+                .try_iter()
+                .into_iter()
+                .flatten()
+                .map(|item| exact_json(&item))
+                .collect::<Option<_>>()?,
+        ),
+        ValueKind::Map => exact_json_map(value)?,
+        _ => return None,
+    })
+}
+
+/// [`exact_json`] for a map: every key a string, none twice.
+fn exact_json_map(value: &Value) -> Option<serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    let mut pairs = 0;
+    for (key, item) in value.as_object()?.try_iter_pairs().into_iter().flatten() {
+        if key.kind() != ValueKind::String {
+            return None;
+        }
+        map.insert(key.as_str()?.to_string(), exact_json(&item)?);
+        pairs += 1;
+    }
+    (map.len() == pairs).then_some(serde_json::Value::Object(map))
 }
 
 /// `{{ x | tojson }}` or `{{ x | tojson(2) }}`: JSON, without HTML escaping.
