@@ -280,3 +280,76 @@ pub fn string_arg<'a>(owner: &str, method: &str, args: &'a [Value]) -> Result<&'
 pub fn serde_value<T: serde::Serialize>(data: &T) -> Value {
     Value::from(minijinja::value::Serde(data))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `toyaml` as it was: serde-saphyr on the template value itself.
+    fn saphyr(value: &Value) -> Result<String, String> {
+        yaml::to_string(value)
+            .map(|out| out.trim_end_matches('\n').to_string())
+            .map_err(|e| e.message)
+    }
+
+    fn map(pairs: Vec<(Value, Value)>) -> Value {
+        Value::from(
+            pairs
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+    }
+
+    #[test]
+    fn toyaml_writes_what_serde_saphyr_writes() {
+        let json: serde_json::Value = serde_json::json!({
+            "a": [1, -2, 1.5, null, true, "on", "x\ny\n", {}, [], [{"b": "c", "d": ["e"]}]],
+            "0755": {"k": "v #x"},
+            "empty": "",
+        });
+        let values = [
+            serde_value(&json),
+            Value::from(()),
+            Value::from("NO"),
+            Value::from(1.0),
+            Value::from(u128::MAX),
+            Value::from(i128::MIN),
+            Value::from(-5i128),
+            Value::from(f64::NAN),
+            Value::from(vec![Value::UNDEFINED, Value::from(()), Value::from(3)]),
+            Value::from_iter(0..3),
+            map(vec![(Value::from(1), Value::from("int key"))]),
+            map(vec![(Value::from(true), Value::from("bool key"))]),
+            map(vec![(Value::from("k"), Value::from_iter(["a", "b"]))]),
+            Value::from_bytes(b"bytes".to_vec()),
+            map(vec![(Value::from("b"), Value::from_bytes(b"xy".to_vec()))]),
+        ];
+        for value in values {
+            assert_eq!(
+                toyaml(value.clone()).map_err(|e| e.to_string()),
+                saphyr(&value).map_err(|e| format!("invalid operation: toyaml: {e}")),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn toyaml_takes_the_fast_path_for_json_like_values() {
+        let json = serde_json::json!({"a": [1, "b", {"c": null}], "d": 2.5});
+        assert_eq!(exact_json(&serde_value(&json)), Some(json));
+        assert_eq!(
+            exact_json(&map(vec![(Value::from(1), Value::from(2))])),
+            None
+        );
+        assert_eq!(exact_json(&Value::from_bytes(vec![1])), None);
+    }
+
+    #[test]
+    fn toyaml_refuses_undefined() {
+        let err = toyaml(Value::UNDEFINED).unwrap_err();
+        assert!(
+            err.to_string().contains("toyaml: the value is undefined"),
+            "{err}"
+        );
+    }
+}
