@@ -263,8 +263,57 @@ fn is_plain_start_safe(s: &str, yaml_12: bool) -> bool {
     )
 }
 
+/// The common case, decided in one pass: a letter, then letters, digits,
+/// `.`, `_`, `-`, `/` (and `:` when `colon`, not last), and no keyword
+/// (`on`, `Null`...). Such a word is neither numeric, a timestamp, nor starts
+/// with an indicator, and holds no space, `#` or control character: every
+/// rule below agrees it is plain.
+fn is_simple_word(s: &str, colon: bool) -> bool {
+    let bytes = s.as_bytes();
+    let allowed = if colon { WORD | COLON } else { WORD };
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes
+            .iter()
+            .all(|&b| BYTE_CLASS[usize::from(b)] & allowed != 0)
+        && bytes.last() != Some(&b':')
+        && !(bytes.len() <= 5 && is_keyword(s))
+}
+
+/// [`BYTE_CLASS`] bit of the bytes a simple word is made of.
+const WORD: u8 = 1;
+/// [`BYTE_CLASS`] bit of `:`.
+const COLON: u8 = 2;
+
+/// Byte classes for [`is_simple_word`], one table look-up a byte.
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-' | b'/') {
+            table[b] = WORD;
+        } else if byte == b':' {
+            table[b] = COLON;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// The words readers resolve to something else than a string, letters only.
+fn is_keyword(s: &str) -> bool {
+    [
+        "null", "true", "false", "nan", "inf", "yes", "y", "on", "no", "n", "off",
+    ]
+    .iter()
+    .any(|word| s.eq_ignore_ascii_case(word))
+}
+
 /// A mapping key serde-saphyr writes plain (it double-quotes the others).
 pub(super) fn is_plain_key(s: &str) -> bool {
+    if is_simple_word(s, false) {
+        return true;
+    }
     is_plain_start_safe(s, true)
         && s != "<<"
         && !contains_any_or_is_control(s, &[':'])
@@ -275,6 +324,9 @@ pub(super) fn is_plain_key(s: &str) -> bool {
 /// A value serde-saphyr writes plain in block style (`in_flow` false) or
 /// inside a flow collection or key (`in_flow` true), with YAML 1.1 rules.
 pub(super) fn is_plain_value_safe(s: &str, in_flow: bool) -> bool {
+    if is_simple_word(s, !in_flow) {
+        return true;
+    }
     if !is_plain_start_safe(s, false) {
         return false;
     }

@@ -121,7 +121,13 @@ impl Writer<'_> {
 
     /// Appends `count` spaces.
     fn indent(&mut self, count: usize) {
-        self.out.extend(std::iter::repeat_n(' ', count));
+        const SPACES: &str = "                                                                ";
+        let mut left = count;
+        while left > 0 {
+            let step = left.min(SPACES.len());
+            self.out.push_str(&SPACES[..step]);
+            left -= step;
+        }
     }
 
     /// A block sequence: compact under a key, its first dash inline after a dash.
@@ -651,30 +657,42 @@ mod tests {
         }
     }
 
-    /// Writes every object of a rendered stream 50 times with each writer:
-    /// `cargo test --release --lib -- --ignored --nocapture writer_speed`
-    /// (set KETCH_WRITER_BENCH to another rendered stream than the fixture).
-    #[test]
-    #[ignore]
-    fn writer_speed() {
+    /// Writes every object of a rendered stream 50 times with `write` and
+    /// prints the time: `cargo test --release --lib -- --ignored --nocapture
+    /// writer_speed` (KETCH_WRITER_BENCH names another stream than the fixture).
+    fn bench(name: &str, write: &dyn Fn(&Value) -> String) {
         let text = std::env::var("KETCH_WRITER_BENCH").map_or_else(
             |_| RENDERED.to_string(),
             |path| std::fs::read_to_string(path).expect("reads"),
         );
         let values = super::super::parse_all::<Value>(&text, "bench").expect("parses");
-        let time = |name: &str, write: &dyn Fn(&Value) -> String| {
-            let start = std::time::Instant::now();
-            let mut bytes = 0;
-            for _ in 0..50 {
-                bytes += values.iter().map(|v| write(v).len()).sum::<usize>();
-            }
-            eprintln!(
-                "{name}: {:?} for 50 x {} objects ({bytes} bytes)",
-                start.elapsed(),
-                values.len()
-            );
-        };
-        time("serde-saphyr", &saphyr);
-        time("fast writer", &|v| fast(v).expect("fast path"));
+        let start = std::time::Instant::now();
+        let mut bytes = 0;
+        for _ in 0..50 {
+            bytes += values.iter().map(|v| write(v).len()).sum::<usize>();
+        }
+        eprintln!(
+            "{name}: {:?} for 50 x {} objects ({bytes} bytes)",
+            start.elapsed(),
+            values.len()
+        );
+    }
+
+    #[test]
+    #[ignore]
+    fn writer_speed_serde_saphyr() {
+        bench("serde-saphyr", &saphyr);
+    }
+
+    #[test]
+    #[ignore]
+    fn writer_speed_fast() {
+        bench("fast writer", &|v| fast(v).expect("fast path"));
+    }
+
+    #[test]
+    #[ignore]
+    fn writer_speed_none() {
+        bench("parse only", &|_| String::new());
     }
 }
