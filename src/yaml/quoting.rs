@@ -264,37 +264,24 @@ fn is_plain_start_safe(s: &str, yaml_12: bool) -> bool {
 }
 
 /// The common case, decided in one pass: a letter, then letters, digits,
-/// `.`, `_`, `-`, `/` (and `:` when `colon`, not last), and no keyword
-/// (`on`, `Null`...). Such a word is neither numeric, a timestamp, nor starts
-/// with an indicator, and holds no space, `#` or control character: every
-/// rule below agrees it is plain.
-fn is_simple_word(s: &str, colon: bool) -> bool {
+/// `.`, `_`, `-`, `/`, and no keyword (`on`, `Null`...). Such a word is
+/// neither numeric, a timestamp, nor starts with an indicator, and holds no
+/// space, `:`, `#` or control character: every rule below agrees it is plain,
+/// as a key and as a value (unless over 80 characters: see `writer::is_folded`).
+pub(super) fn is_simple_word(s: &str) -> bool {
     let bytes = s.as_bytes();
-    let allowed = if colon { WORD | COLON } else { WORD };
     bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes
-            .iter()
-            .all(|&b| BYTE_CLASS[usize::from(b)] & allowed != 0)
-        && bytes.last() != Some(&b':')
+        && bytes.iter().all(|&b| IS_WORD_BYTE[usize::from(b)])
         && !(bytes.len() <= 5 && is_keyword(s))
 }
 
-/// [`BYTE_CLASS`] bit of the bytes a simple word is made of.
-const WORD: u8 = 1;
-/// [`BYTE_CLASS`] bit of `:`.
-const COLON: u8 = 2;
-
-/// Byte classes for [`is_simple_word`], one table look-up a byte.
-const BYTE_CLASS: [u8; 256] = {
-    let mut table = [0; 256];
+/// The bytes of a simple word, one table look-up a byte.
+const IS_WORD_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
         let byte = b as u8;
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-' | b'/') {
-            table[b] = WORD;
-        } else if byte == b':' {
-            table[b] = COLON;
-        }
+        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-' | b'/');
         b += 1;
     }
     table
@@ -311,7 +298,7 @@ fn is_keyword(s: &str) -> bool {
 
 /// A mapping key serde-saphyr writes plain (it double-quotes the others).
 pub(super) fn is_plain_key(s: &str) -> bool {
-    if is_simple_word(s, false) {
+    if is_simple_word(s) {
         return true;
     }
     is_plain_start_safe(s, true)
@@ -324,7 +311,7 @@ pub(super) fn is_plain_key(s: &str) -> bool {
 /// A value serde-saphyr writes plain in block style (`in_flow` false) or
 /// inside a flow collection or key (`in_flow` true), with YAML 1.1 rules.
 pub(super) fn is_plain_value_safe(s: &str, in_flow: bool) -> bool {
-    if is_simple_word(s, !in_flow) {
+    if is_simple_word(s) {
         return true;
     }
     if !is_plain_start_safe(s, false) {

@@ -18,7 +18,8 @@
 //! characters (written `? key`), and nesting deeper than [`MAX_DEPTH`].
 
 use super::quoting::{
-    is_block_scalar_content_safe, is_plain_key, is_plain_value_safe, push_double_quoted,
+    is_block_scalar_content_safe, is_plain_key, is_plain_value_safe, is_simple_word,
+    push_double_quoted,
 };
 use serde_json::{Number, Value};
 
@@ -211,6 +212,10 @@ impl Writer<'_> {
 
     /// A string value: a `|` block when it spans lines, else plain or quoted.
     fn string(&mut self, s: &str, slot: Slot) -> Result<(), Unsupported> {
+        if s.len() <= FOLD_CHARS && is_simple_word(s) {
+            self.line(slot, s);
+            return Ok(());
+        }
         if s.contains('\n') {
             if is_block_scalar_content_safe(s) {
                 self.literal_block(s, slot);
