@@ -264,14 +264,18 @@ fn is_plain_start_safe(s: &str, yaml_12: bool) -> bool {
 }
 
 /// The common case, decided in one pass: a letter, then letters, digits,
-/// `.`, `_`, `-`, `/`, and no keyword (`on`, `Null`...). Such a word is
-/// neither numeric, a timestamp, nor starts with an indicator, and holds no
-/// space, `:`, `#` or control character: every rule below agrees it is plain,
-/// as a key and as a value (unless over 80 characters: see `writer::is_folded`).
-pub(super) fn is_simple_word(s: &str) -> bool {
+/// `.`, `_`, `-`, `/` (and `:`, not last, when `colon`), and no keyword
+/// (`on`, `Null`...). Such a word is neither numeric, a timestamp, nor starts
+/// with an indicator, and holds no space, `#` or control character: every
+/// rule below agrees it is plain, as a value and, without `:`, as a key
+/// (unless over 80 characters: see `writer::is_folded`).
+pub(super) fn is_simple_word(s: &str, colon: bool) -> bool {
     let bytes = s.as_bytes();
     bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes.iter().all(|&b| IS_WORD_BYTE[usize::from(b)])
+        && bytes
+            .iter()
+            .all(|&b| IS_WORD_BYTE[usize::from(b)] || (colon && b == b':'))
+        && bytes.last() != Some(&b':')
         && !(bytes.len() <= 5 && is_keyword(s))
 }
 
@@ -298,7 +302,7 @@ fn is_keyword(s: &str) -> bool {
 
 /// A mapping key serde-saphyr writes plain (it double-quotes the others).
 pub(super) fn is_plain_key(s: &str) -> bool {
-    if is_simple_word(s) {
+    if is_simple_word(s, false) {
         return true;
     }
     is_plain_start_safe(s, true)
@@ -311,7 +315,7 @@ pub(super) fn is_plain_key(s: &str) -> bool {
 /// A value serde-saphyr writes plain in block style (`in_flow` false) or
 /// inside a flow collection or key (`in_flow` true), with YAML 1.1 rules.
 pub(super) fn is_plain_value_safe(s: &str, in_flow: bool) -> bool {
-    if is_simple_word(s) {
+    if is_simple_word(s, !in_flow) {
         return true;
     }
     if !is_plain_start_safe(s, false) {

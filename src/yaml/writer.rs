@@ -27,6 +27,8 @@ use serde_json::{Number, Value};
 const MAX_DEPTH: usize = 256;
 /// serde-saphyr folds plain-safe single-line strings longer than this (`folded_wrap_chars`).
 const FOLD_CHARS: usize = 80;
+/// Room made up front for a document: most objects fit, saving the first reallocations.
+const INITIAL_CAPACITY: usize = 512;
 /// serde-saphyr writes keys longer than this as explicit `? key` entries.
 const SIMPLE_KEY_MAX_LEN: usize = 1024;
 /// Spaces per nesting level (`indent_step`).
@@ -69,6 +71,7 @@ impl Slot {
 /// Appends `value` as one YAML document ending in a newline, as serde-saphyr
 /// would; on [`Unsupported`] `out` may hold part of it.
 pub(super) fn write_document(out: &mut String, value: &Value) -> Result<(), Unsupported> {
+    out.reserve(INITIAL_CAPACITY);
     Writer { out }.node(value, Slot::Root, 0)
 }
 
@@ -77,6 +80,7 @@ pub(super) fn write_mapping_document(
     out: &mut String,
     map: &serde_json::Map<String, Value>,
 ) -> Result<(), Unsupported> {
+    out.reserve(INITIAL_CAPACITY);
     let mut writer = Writer { out };
     if map.is_empty() {
         writer.line(Slot::Root, "{}");
@@ -212,7 +216,7 @@ impl Writer<'_> {
 
     /// A string value: a `|` block when it spans lines, else plain or quoted.
     fn string(&mut self, s: &str, slot: Slot) -> Result<(), Unsupported> {
-        if s.len() <= FOLD_CHARS && is_simple_word(s) {
+        if s.len() <= FOLD_CHARS && is_simple_word(s, true) {
             self.line(slot, s);
             return Ok(());
         }
