@@ -16,6 +16,7 @@
 //! ([`Unsupported`]) so the caller writes the whole document with serde-saphyr:
 //! long single-line strings serde-saphyr folds (`>`), keys over 1,024
 //! characters (written `? key`), and nesting deeper than [`MAX_DEPTH`].
+//! Floats it has serde-saphyr format, one number at a time.
 
 use super::quoting::{
     is_block_scalar_content_safe, is_plain_key, is_plain_value_safe, is_simple_word,
