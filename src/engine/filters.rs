@@ -71,10 +71,61 @@ fn string(value: Value) -> Result<Value, Error> {
 }
 
 /// `{{ values.resources | toyaml }}`: YAML without the trailing newline, like Helm's toYaml.
+/// Values serde-saphyr would write the same as their JSON copy go through the
+/// fast writer; the rest (bytes, non-string keys, invalid values...) through serde-saphyr.
 pub fn toyaml(value: Value) -> Result<String, Error> {
     defined(&value, "toyaml")?;
-    let out = yaml::to_string(&value).map_err(|e| invalid(format!("toyaml: {}", e.message)))?;
+    let out = match exact_json(&value) {
+        Some(json) => yaml::value_to_string(&json),
+        None => yaml::to_string(&value),
+    }
+    .map_err(|e| invalid(format!("toyaml: {}", e.message)))?;
     Ok(out.trim_end_matches('\n').to_string())
+}
+
+/// `value` as JSON, when serialising that JSON gives exactly what serialising
+/// `value` gives: strings keys only, integers within 64 bits, finite floats,
+/// no bytes, plain objects or invalid values. Undefined and none are `null`
+/// (both serialise as unit).
+fn exact_json(value: &Value) -> Option<serde_json::Value> {
+    use serde_json::Value as Json;
+    Some(match value.kind() {
+        ValueKind::Undefined | ValueKind::None => Json::Null,
+        ValueKind::Bool => Json::Bool(value.is_true()),
+        ValueKind::Number if value.is_integer() => match u64::try_from(value.clone()) {
+            Ok(u) => Json::from(u),
+            Err(_) => Json::from(i64::try_from(value.clone()).ok()?),
+        },
+        ValueKind::Number => Json::Number(serde_json::Number::from_f64(
+            f64::try_from(value.clone()).ok()?,
+        )?),
+        ValueKind::String => Json::String(value.as_str()?.to_string()),
+        ValueKind::Seq | ValueKind::Iterable => Json::Array(
+            value
+                .as_object()?
+                .try_iter()
+                .into_iter()
+                .flatten()
+                .map(|item| exact_json(&item))
+                .collect::<Option<_>>()?,
+        ),
+        ValueKind::Map => exact_json_map(value)?,
+        _ => return None,
+    })
+}
+
+/// [`exact_json`] for a map: every key a string, none twice.
+fn exact_json_map(value: &Value) -> Option<serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    let mut pairs = 0;
+    for (key, item) in value.as_object()?.try_iter_pairs().into_iter().flatten() {
+        if key.kind() != ValueKind::String {
+            return None;
+        }
+        map.insert(key.as_str()?.to_string(), exact_json(&item)?);
+        pairs += 1;
+    }
+    (map.len() == pairs).then_some(serde_json::Value::Object(map))
 }
 
 /// `{{ x | tojson }}` or `{{ x | tojson(2) }}`: JSON, without HTML escaping.
@@ -228,4 +279,77 @@ pub fn string_arg<'a>(owner: &str, method: &str, args: &'a [Value]) -> Result<&'
 /// Any serializable data as a template value.
 pub fn serde_value<T: serde::Serialize>(data: &T) -> Value {
     Value::from(minijinja::value::Serde(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `toyaml` as it was: serde-saphyr on the template value itself.
+    fn saphyr(value: &Value) -> Result<String, String> {
+        yaml::to_string(value)
+            .map(|out| out.trim_end_matches('\n').to_string())
+            .map_err(|e| e.message)
+    }
+
+    fn map(pairs: Vec<(Value, Value)>) -> Value {
+        Value::from(
+            pairs
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+    }
+
+    #[test]
+    fn toyaml_writes_what_serde_saphyr_writes() {
+        let json: serde_json::Value = serde_json::json!({
+            "a": [1, -2, 1.5, null, true, "on", "x\ny\n", {}, [], [{"b": "c", "d": ["e"]}]],
+            "0755": {"k": "v #x"},
+            "empty": "",
+        });
+        let values = [
+            serde_value(&json),
+            Value::from(()),
+            Value::from("NO"),
+            Value::from(1.0),
+            Value::from(u128::MAX),
+            Value::from(i128::MIN),
+            Value::from(-5i128),
+            Value::from(f64::NAN),
+            Value::from(vec![Value::UNDEFINED, Value::from(()), Value::from(3)]),
+            Value::from_iter(0..3),
+            map(vec![(Value::from(1), Value::from("int key"))]),
+            map(vec![(Value::from(true), Value::from("bool key"))]),
+            map(vec![(Value::from("k"), Value::from_iter(["a", "b"]))]),
+            Value::from_bytes(b"bytes".to_vec()),
+            map(vec![(Value::from("b"), Value::from_bytes(b"xy".to_vec()))]),
+        ];
+        for value in values {
+            assert_eq!(
+                toyaml(value.clone()).map_err(|e| e.to_string()),
+                saphyr(&value).map_err(|e| format!("invalid operation: toyaml: {e}")),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn toyaml_takes_the_fast_path_for_json_like_values() {
+        let json = serde_json::json!({"a": [1, "b", {"c": null}], "d": 2.5});
+        assert_eq!(exact_json(&serde_value(&json)), Some(json));
+        assert_eq!(
+            exact_json(&map(vec![(Value::from(1), Value::from(2))])),
+            None
+        );
+        assert_eq!(exact_json(&Value::from_bytes(vec![1])), None);
+    }
+
+    #[test]
+    fn toyaml_refuses_undefined() {
+        let err = toyaml(Value::UNDEFINED).unwrap_err();
+        assert!(
+            err.to_string().contains("toyaml: the value is undefined"),
+            "{err}"
+        );
+    }
 }

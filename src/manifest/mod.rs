@@ -138,7 +138,7 @@ pub fn write_document(out: &mut String, object: &Object) -> Result<(), yaml::Yam
     out.push_str("---\n# Source: ");
     out.push_str(&object.source);
     out.push('\n');
-    out.push_str(&yaml::to_string(&object.data)?);
+    yaml::write_map(out, &object.data)?;
     if !out.ends_with('\n') {
         out.push('\n');
     }

@@ -97,7 +97,42 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
     })
 }
 
+/// Appends `value` as one YAML document, byte for byte what [`to_string`]
+/// writes, but fast: serde-saphyr writes only what [`writer`] leaves to it
+/// (long foldable strings, huge keys, very deep nesting).
+pub fn write_value(out: &mut String, value: &Value) -> Result<(), YamlError> {
+    write_fast_or(out, writer::write_document, value)
+}
+
+/// [`write_value`] for a mapping.
+pub fn write_map(out: &mut String, map: &serde_json::Map<String, Value>) -> Result<(), YamlError> {
+    write_fast_or(out, writer::write_mapping_document, map)
+}
+
+/// Appends `value` with `fast`, or, where it refuses, with serde-saphyr.
+fn write_fast_or<T: Serialize>(
+    out: &mut String,
+    fast: fn(&mut String, &T) -> Result<(), writer::Unsupported>,
+    value: &T,
+) -> Result<(), YamlError> {
+    let start = out.len();
+    if fast(out, value).is_err() {
+        out.truncate(start);
+        out.push_str(&to_string(value)?);
+    }
+    Ok(())
+}
+
+/// [`write_value`] into a new string.
+pub fn value_to_string(value: &Value) -> Result<String, YamlError> {
+    let mut out = String::new();
+    write_value(&mut out, value)?;
+    Ok(out)
+}
+
 mod fast;
+mod quoting;
+mod writer;
 
 fn error(origin: &str, err: &serde_saphyr::Error) -> YamlError {
     YamlError {
