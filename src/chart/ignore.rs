@@ -37,6 +37,9 @@ pub enum IgnoreError {
 #[derive(Debug, Clone)]
 pub struct IgnoreRules {
     matcher: Gitignore,
+    /// Whether the chart's `.ketchignore` holds any pattern; without one, the
+    /// defaults are matched by [`ignored_by_default`], without the matcher.
+    has_own_rules: bool,
 }
 
 impl Default for IgnoreRules {
@@ -54,6 +57,7 @@ impl IgnoreRules {
             // The defaults are fixed, valid patterns.
             IgnoreRules::parse("", "<defaults>").unwrap_or_else(|_| IgnoreRules {
                 matcher: Gitignore::empty(),
+                has_own_rules: false,
             })
         });
         DEFAULTS.clone()
@@ -80,6 +84,10 @@ impl IgnoreRules {
         // the builder's own prefix stripping.
         let mut builder = GitignoreBuilder::new(".");
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let has_own_rules = text.lines().any(|line| {
+            let line = line.trim();
+            !line.is_empty() && !line.starts_with('#')
+        });
         for (i, line) in text.lines().enumerate() {
             builder
                 .add_line(None, line)
@@ -103,7 +111,10 @@ impl IgnoreRules {
             line: 0,
             message: e.to_string(),
         })?;
-        Ok(Self { matcher })
+        Ok(Self {
+            matcher,
+            has_own_rules,
+        })
     }
 
     /// Whether `rel_path` (relative to the chart root, `/`-separated) is left
@@ -114,6 +125,9 @@ impl IgnoreRules {
             .split('/')
             .filter(|p| !p.is_empty() && *p != ".")
             .collect();
+        if !self.has_own_rules {
+            return ignored_by_default(&parts, is_dir);
+        }
         let Some((_, parents)) = parts.split_last() else {
             return false;
         };
@@ -132,6 +146,23 @@ impl IgnoreRules {
             Match::Ignore(_)
         )
     }
+}
+
+/// [`DEFAULT_RULES`] matched by hand (a chart without its own rules checks
+/// every path against them; the matcher's regexes cost a large chart's load
+/// a tenth of a render): `.ketchignore` at the root (and, were it a directory,
+/// what is in it), any `.git` directory and
+/// what is in it, and anything under `templates/` whose name starts with `.`.
+fn ignored_by_default(parts: &[&str], is_dir: bool) -> bool {
+    let Some((last, parents)) = parts.split_last() else {
+        return false;
+    };
+    parts[0] == IGNORE_FILE
+        || parents.contains(&".git")
+        || (*last == ".git" && is_dir)
+        || (parts.len() > 1
+            && parts[0] == "templates"
+            && parts[1..].iter().any(|p| p.starts_with('.')))
 }
 
 #[cfg(test)]
@@ -203,6 +234,44 @@ mod tests {
         assert!(r.is_ignored("templates/sub/.hidden", false));
         assert!(!r.is_ignored("files/.hidden", false));
         assert!(!r.is_ignored("charts/sub/.ketchignore", false));
+    }
+
+    #[test]
+    fn the_defaults_by_hand_agree_with_the_matcher() {
+        let matcher = IgnoreRules::defaults();
+        let parts = [
+            ".ketchignore",
+            ".git",
+            "templates",
+            ".x",
+            "a",
+            ".swp",
+            "b.yaml",
+            "charts",
+        ];
+        let mut paths = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| parts.iter().map(move |part| format!("{p}/{part}")))
+                .collect();
+            paths.extend(longer);
+        }
+        for path in &paths {
+            for is_dir in [false, true] {
+                let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+                let by_matcher = IgnoreRules {
+                    has_own_rules: true,
+                    ..matcher.clone()
+                }
+                .is_ignored(path, is_dir);
+                assert_eq!(
+                    ignored_by_default(&parts, is_dir),
+                    by_matcher,
+                    "{path} (dir: {is_dir})"
+                );
+            }
+        }
     }
 
     #[test]

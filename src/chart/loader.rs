@@ -415,7 +415,7 @@ enum Subchart {
 
 /// `values.yaml` must hold a mapping; an empty file (or `null`) means no values.
 fn parse_values(text: &str, path: &str) -> Result<Map<String, Value>, LoadError> {
-    match crate::yaml::parse::<Value>(text, path)? {
+    match crate::yaml::parse_value(text, path)? {
         Value::Object(map) => Ok(map),
         Value::Null => Ok(Map::new()),
         other => Err(LoadError::ValuesNotMapping {

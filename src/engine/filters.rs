@@ -146,7 +146,7 @@ fn tojson(value: Value, indent: Option<usize>) -> Result<String, Error> {
 }
 
 fn fromyaml(text: &str) -> Result<Value, Error> {
-    let parsed: serde_json::Value = yaml::parse(text, "fromyaml input")
+    let parsed = yaml::parse_value(text, "fromyaml input")
         .map_err(|e| invalid(format!("fromyaml: {}", e.message)))?;
     Ok(serde_value(&parsed))
 }

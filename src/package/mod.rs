@@ -187,7 +187,7 @@ fn rewrite_chart_yaml(
     let text = std::str::from_utf8(&file.data).map_err(|_| LoadError::NotUtf8 {
         path: origin.clone(),
     })?;
-    let mut doc: Value = crate::yaml::parse(text, &origin)?;
+    let mut doc = crate::yaml::parse_value(text, &origin)?;
     let Some(map) = doc.as_object_mut() else {
         // The loader reports what is wrong with it.
         return Ok(());

@@ -381,7 +381,7 @@ fn find_archives(dir: &Path) -> Result<Vec<String>, IndexError> {
 /// it is a type error; the YAML reader's message (line, snippet) follows.
 fn explain(text: &str, origin: &str, detail: String) -> IndexError {
     let origin = origin.to_string();
-    let Ok(doc) = crate::yaml::parse::<Value>(text, &origin) else {
+    let Ok(doc) = crate::yaml::parse_value(text, &origin) else {
         return IndexError::Syntax {
             origin,
             message: detail,

@@ -167,7 +167,7 @@ fn read_values_file(path: &str, stdin: &mut dyn Read) -> Result<(String, String)
 
 /// Parses a values file: a mapping at the top, or nothing at all.
 pub fn parse_values_file(text: &str, name: &str) -> Result<Values, ValuesError> {
-    match crate::yaml::parse::<Value>(text, name)? {
+    match crate::yaml::parse_value(text, name)? {
         Value::Null => Ok(Values::new()),
         Value::Object(values) => Ok(values),
         other => Err(ValuesError::NotAMapping {

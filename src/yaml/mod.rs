@@ -43,15 +43,24 @@ fn serializer_options() -> serde_saphyr::SerializerOptions {
 }
 
 /// Parses one YAML document. An empty document reads as `null`. A document
-/// the fast reader takes, and `T` accepts as JSON, skips serde-saphyr;
-/// anything else goes through it, so the result and every error are its own.
+/// the fast reader takes, and `T` accepts as it is (see [`typed`]), skips
+/// serde-saphyr; anything else goes through it, so the result and every error
+/// are its own.
 pub fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, YamlError> {
     if let Some(value) = fast_document(text)
-        && let Ok(parsed) = serde_json::from_value(value)
+        && let Some(parsed) = typed::from_value(&value)
     {
         return Ok(parsed);
     }
     parse_with_serde_saphyr(text, origin)
+}
+
+/// [`parse`] into a JSON value, without converting the fast reader's value.
+pub fn parse_value(text: &str, origin: &str) -> Result<Value, YamlError> {
+    match fast_document(text) {
+        Some(value) => Ok(value),
+        None => parse_with_serde_saphyr(text, origin),
+    }
 }
 
 /// The one document of `text` as the fast reader reads it (`null` for an
@@ -132,6 +141,7 @@ pub fn value_to_string(value: &Value) -> Result<String, YamlError> {
 
 mod fast;
 mod quoting;
+mod typed;
 mod writer;
 
 fn error(origin: &str, err: &serde_saphyr::Error) -> YamlError {
