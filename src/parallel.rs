@@ -2,7 +2,7 @@
 //! jobs' order, so parallel work never changes what ketch prints.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// Below this many jobs the calling thread does them all: starting threads
 /// costs more than small jobs gain.
@@ -28,11 +28,16 @@ pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> 
     })
 }
 
+/// The cores this process may use, asked once: std reads the cgroup's CPU
+/// quota files on every call, ten system calls a time.
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// `f(0..len)`, in that order, on every core.
 fn map_indexed<R: Send>(len: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(len);
+    let threads = cores().min(len);
     if threads <= 1 || len < MIN_JOBS {
         return (0..len).map(f).collect();
     }
