@@ -81,14 +81,22 @@ impl LintRequest<'_> {
             chart: self.chart.display().to_string(),
             findings: Vec::new(),
         };
-        let chart = match loader::load(self.chart) {
-            Ok(chart) => chart,
+        match loader::load(self.chart) {
+            Ok(chart) => self.check(chart, stdin),
             Err(err) => {
                 report
                     .findings
                     .push(error("chart", &report.chart, err.to_string()));
-                return report;
+                report
             }
+        }
+    }
+
+    /// Lints `chart`, already loaded from `self.chart`.
+    pub fn check(&self, chart: Chart, stdin: &mut dyn Read) -> Report {
+        let mut report = Report {
+            chart: self.chart.display().to_string(),
+            findings: Vec::new(),
         };
         check_metadata(&chart, &mut report.findings);
         practices::check_default_values(&chart, &mut report.findings);

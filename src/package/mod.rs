@@ -13,7 +13,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::atomic::AtomicFile;
-use crate::chart::{self, ChartFile, LoadError};
+use crate::chart::{self, Chart, ChartFile, LoadError};
 use crate::engine::Capabilities;
 use crate::lint::{LintRequest, Severity};
 use crate::values::ValueOptions;
@@ -100,15 +100,24 @@ pub fn package(request: &PackageRequest) -> Result<Package, PackageError> {
             reason: e.to_string(),
         })?;
     }
-    lint(request, &shown)?;
+    // One read of the directory serves lint and the archive.
+    let files = chart::read_dir(request.chart);
+    let loaded = match &files {
+        Ok(files) => chart::load_files(files.clone(), &shown).ok(),
+        Err(_) => None,
+    };
+    let metadata = loaded.as_ref().map(|chart| chart.metadata.clone());
+    lint(request, &shown, loaded)?;
 
-    let mut files = chart::read_dir(request.chart)?;
-    if request.version.is_some() || request.app_version.is_some() {
-        rewrite_chart_yaml(&mut files, request, &shown)?;
-    }
-    let chart = chart::load_files(files.clone(), &shown)?;
-    let name = chart.metadata.name.clone();
-    let version = chart.metadata.version.clone();
+    let mut files = files?;
+    let metadata = match metadata {
+        Some(metadata) if request.version.is_none() && request.app_version.is_none() => metadata,
+        _ => {
+            rewrite_chart_yaml(&mut files, request, &shown)?;
+            chart::load_files(files.clone(), &shown)?.metadata
+        }
+    };
+    let (name, version) = (metadata.name, metadata.version);
 
     let bytes =
         write_archive(&name, &files, request.mtime).map_err(|error| PackageError::Write {
@@ -148,13 +157,18 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn lint(request: &PackageRequest, shown: &str) -> Result<(), PackageError> {
-    let report = LintRequest {
+/// Lints the chart, `loaded` from its directory already (or loaded here, for
+/// the lint's own report of why it does not load).
+fn lint(request: &PackageRequest, shown: &str, loaded: Option<Chart>) -> Result<(), PackageError> {
+    let lint = LintRequest {
         chart: request.chart,
         values: ValueOptions::default(),
         capabilities: request.capabilities.clone(),
-    }
-    .run(&mut io::empty());
+    };
+    let report = match loaded {
+        Some(chart) => lint.check(chart, &mut io::empty()),
+        None => lint.run(&mut io::empty()),
+    };
     let errors: Vec<String> = report
         .findings
         .iter()
