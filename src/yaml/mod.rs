@@ -141,6 +141,8 @@ pub fn value_to_string(value: &Value) -> Result<String, YamlError> {
 
 mod fast;
 mod quoting;
+#[cfg(test)]
+mod test_rng;
 mod typed;
 mod writer;
 
@@ -280,25 +282,7 @@ mod tests {
         );
     }
 
-    /// A small xorshift generator, so the generated inputs are the same on every run.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-
-        fn chance(&mut self, percent: usize) -> bool {
-            self.below(100) < percent
-        }
-
-        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-            items[self.below(items.len())]
-        }
-    }
+    use super::test_rng::Rng;
 
     /// Scalars as written after `key: ` or `- ` that the fast reader should take.
     const SCALARS: &[&str] = &[

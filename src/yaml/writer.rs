@@ -326,25 +326,7 @@ mod tests {
         write_document(&mut out, value).ok().map(|()| out)
     }
 
-    /// A small deterministic PRNG (xorshift64*), so failures reproduce.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-            items[self.below(items.len())]
-        }
-    }
+    use super::super::test_rng::Rng;
 
     /// Strings that exercise every quoting rule.
     const TRICKY: &[&str] = &[
