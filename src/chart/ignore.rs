@@ -5,7 +5,6 @@
 use std::fs;
 use std::io;
 use std::path::Path;
-use std::sync::LazyLock;
 
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -34,33 +33,19 @@ pub enum IgnoreError {
 }
 
 /// The ignore rules of one chart: its `.ketchignore` (if any) plus ketch's defaults.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct IgnoreRules {
-    matcher: Gitignore,
-    /// Whether the chart's `.ketchignore` holds any pattern; without one, the
-    /// defaults are matched by [`ignored_by_default`], without the matcher.
-    has_own_rules: bool,
-}
-
-impl Default for IgnoreRules {
-    fn default() -> Self {
-        Self::defaults()
-    }
+    /// The chart's own patterns with the defaults after them; `None` for a chart
+    /// without patterns of its own, whose paths [`ignored_by_default`] checks
+    /// (compiling the matcher's regexes cost an umbrella of 100 subcharts 40% of
+    /// its render).
+    matcher: Option<Gitignore>,
 }
 
 impl IgnoreRules {
     /// Only ketch's defaults: for a chart without a `.ketchignore`.
     pub fn defaults() -> Self {
-        // Compiled once per process: building the matcher compiles a regex, which cost
-        // an umbrella chart of 100 subcharts 40% of its render.
-        static DEFAULTS: LazyLock<IgnoreRules> = LazyLock::new(|| {
-            // The defaults are fixed, valid patterns.
-            IgnoreRules::parse("", "<defaults>").unwrap_or_else(|_| IgnoreRules {
-                matcher: Gitignore::empty(),
-                has_own_rules: false,
-            })
-        });
-        DEFAULTS.clone()
+        Self::default()
     }
 
     /// Reads `<dir>/.ketchignore` if there is one.
@@ -80,40 +65,11 @@ impl IgnoreRules {
 
     /// Parses the text of a `.ketchignore`; `path` names it in errors.
     pub fn parse(text: &str, path: &str) -> Result<Self, IgnoreError> {
-        // Paths are always matched relative to the chart root; "." turns off
-        // the builder's own prefix stripping.
-        let mut builder = GitignoreBuilder::new(".");
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let has_own_rules = text.lines().any(|line| {
-            let line = line.trim();
-            !line.is_empty() && !line.starts_with('#')
-        });
-        for (i, line) in text.lines().enumerate() {
-            builder
-                .add_line(None, line)
-                .map_err(|e| IgnoreError::Pattern {
-                    path: path.to_string(),
-                    line: i + 1,
-                    message: e.to_string(),
-                })?;
-        }
-        for rule in DEFAULT_RULES {
-            builder
-                .add_line(None, rule)
-                .map_err(|e| IgnoreError::Pattern {
-                    path: "<ketch defaults>".into(),
-                    line: 0,
-                    message: e.to_string(),
-                })?;
-        }
-        let matcher = builder.build().map_err(|e| IgnoreError::Pattern {
-            path: path.to_string(),
-            line: 0,
-            message: e.to_string(),
-        })?;
+        let matcher = matcher(text, path)?;
+        // Blank and comment lines add no pattern.
+        let has_own_rules = matcher.len() > DEFAULT_RULES.len();
         Ok(Self {
-            matcher,
-            has_own_rules,
+            matcher: has_own_rules.then_some(matcher),
         })
     }
 
@@ -125,9 +81,9 @@ impl IgnoreRules {
             .split('/')
             .filter(|p| !p.is_empty() && *p != ".")
             .collect();
-        if !self.has_own_rules {
+        let Some(matcher) = &self.matcher else {
             return ignored_by_default(&parts, is_dir);
-        }
+        };
         let Some((_, parents)) = parts.split_last() else {
             return false;
         };
@@ -137,15 +93,46 @@ impl IgnoreRules {
                 prefix.push('/');
             }
             prefix.push_str(parent);
-            if let Match::Ignore(_) = self.matcher.matched(Path::new(&prefix), true) {
+            if let Match::Ignore(_) = matcher.matched(Path::new(&prefix), true) {
                 return true;
             }
         }
         matches!(
-            self.matcher.matched(Path::new(&parts.join("/")), is_dir),
+            matcher.matched(Path::new(&parts.join("/")), is_dir),
             Match::Ignore(_)
         )
     }
+}
+
+/// The `.ketchignore` text's patterns followed by [`DEFAULT_RULES`], compiled.
+fn matcher(text: &str, path: &str) -> Result<Gitignore, IgnoreError> {
+    // Paths are always matched relative to the chart root; "." turns off
+    // the builder's own prefix stripping.
+    let mut builder = GitignoreBuilder::new(".");
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (i, line) in text.lines().enumerate() {
+        builder
+            .add_line(None, line)
+            .map_err(|e| IgnoreError::Pattern {
+                path: path.to_string(),
+                line: i + 1,
+                message: e.to_string(),
+            })?;
+    }
+    for rule in DEFAULT_RULES {
+        builder
+            .add_line(None, rule)
+            .map_err(|e| IgnoreError::Pattern {
+                path: "<ketch defaults>".into(),
+                line: 0,
+                message: e.to_string(),
+            })?;
+    }
+    builder.build().map_err(|e| IgnoreError::Pattern {
+        path: path.to_string(),
+        line: 0,
+        message: e.to_string(),
+    })
 }
 
 /// [`DEFAULT_RULES`] matched by hand (a chart without its own rules checks
@@ -238,7 +225,9 @@ mod tests {
 
     #[test]
     fn the_defaults_by_hand_agree_with_the_matcher() {
-        let matcher = IgnoreRules::defaults();
+        let matcher = IgnoreRules {
+            matcher: Some(matcher("", "t").unwrap()),
+        };
         let parts = [
             ".ketchignore",
             ".git",
@@ -260,11 +249,7 @@ mod tests {
         for path in &paths {
             for is_dir in [false, true] {
                 let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-                let by_matcher = IgnoreRules {
-                    has_own_rules: true,
-                    ..matcher.clone()
-                }
-                .is_ignored(path, is_dir);
+                let by_matcher = matcher.is_ignored(path, is_dir);
                 assert_eq!(
                     ignored_by_default(&parts, is_dir),
                     by_matcher,

@@ -60,7 +60,6 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
     };
     // The process exits next: freeing every value of a large render one by one
     // would cost a twentieth of it.
-    std::mem::forget(objects);
     std::mem::forget(rendered);
     written
 }

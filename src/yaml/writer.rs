@@ -202,11 +202,12 @@ impl Writer<'_> {
     /// Integers as digits; floats as serde-saphyr formats them (its float
     /// formatting depends on nothing but the number).
     fn number(&mut self, n: &Number) -> Result<(), Unsupported> {
+        use std::fmt::Write;
+        // Writing into a String cannot fail.
         if let Some(u) = n.as_u64() {
-            self.out.push_str(itoa_u64(u, &mut [0; 20]));
+            let _ = write!(self.out, "{u}");
         } else if let Some(i) = n.as_i64() {
-            self.out.push('-');
-            self.out.push_str(itoa_u64(i.unsigned_abs(), &mut [0; 20]));
+            let _ = write!(self.out, "{i}");
         } else {
             let f = n.as_f64().ok_or(Unsupported)?;
             let text = serde_saphyr::to_string(&f).map_err(|_| Unsupported)?;
@@ -294,20 +295,6 @@ fn first_line_leading_spaces(s: &str) -> usize {
     s.split('\n')
         .find(|line| !line.is_empty())
         .map_or(0, |line| line.len() - line.trim_start_matches(' ').len())
-}
-
-/// `u`'s decimal digits, formatted in `buf` without allocating.
-fn itoa_u64(mut u: u64, buf: &mut [u8; 20]) -> &str {
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[start..]).unwrap_or("0")
 }
 
 #[cfg(test)]
