@@ -304,9 +304,11 @@ impl<'a> Plan<'a> {
     fn units(&self, options: &RenderOptions) -> Vec<Unit<'a>> {
         let shared = shared_environment(options);
         let no_values = Values::new();
+        let capabilities = Value::from_object(options.capabilities.clone());
         parallel::map(&self.charts, |planned| {
             // Built once per chart: it serializes the values and copies the chart's files.
-            let base = base_context(planned.chart, planned.values.unwrap_or(&no_values), options);
+            let values = planned.values.unwrap_or(&no_values);
+            let base = base_context(planned.chart, values, &capabilities, options);
             Unit {
                 chart: planned.chart,
                 env: environment(&shared, planned.chart, &base, options),
@@ -420,7 +422,12 @@ impl Write for CappedWriter<'_> {
     }
 }
 
-fn base_context(chart: &Chart, values: &Values, options: &RenderOptions) -> Value {
+fn base_context(
+    chart: &Chart,
+    values: &Values,
+    capabilities: &Value,
+    options: &RenderOptions,
+) -> Value {
     let release = options
         .release
         .clone()
@@ -436,7 +443,7 @@ fn base_context(chart: &Chart, values: &Values, options: &RenderOptions) -> Valu
             is_upgrade => release.is_upgrade,
             service => "ketch",
         },
-        capabilities => Value::from_object(options.capabilities.clone()),
+        capabilities => capabilities.clone(),
         files => Value::from_object(files::Files::new(&chart.files)),
     }
 }

@@ -108,7 +108,8 @@ impl Manifest {
         let crds = parse_templates(&rendered.crds)?;
         let mut objects = parse_templates(&rendered.templates)?;
         check_duplicates(crds.iter().chain(&objects), default_namespace)?;
-        objects.sort_by_key(|o| order::install_rank(o.kind()));
+        // The rank is looked up once per object (stable: equal kinds keep their order).
+        objects.sort_by_cached_key(|o| order::install_rank(o.kind()));
         Ok(Self { crds, objects })
     }
 

@@ -5,6 +5,7 @@
 //! each subchart's under its name or alias, recursively, with `global` pushed
 //! down into every subchart.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde_json::Value;
@@ -52,16 +53,18 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
         .collect::<Result<Vec<_>, _>>()?;
     let declared = &chart.metadata.dependencies;
 
-    let mut instances: Vec<Chart> = found
-        .iter()
-        .filter(|sub| !declared.iter().any(|d| d.name == sub.name()))
-        .cloned()
-        .collect();
+    // Which subchart each declaration instantiates. With several versions of
+    // one chart in `charts/`, the one the constraint allows.
+    let mut picks = Vec::with_capacity(declared.len());
     for dependency in declared {
-        // With several versions of one chart in `charts/`, the one the constraint allows.
-        let named = || found.iter().filter(|sub| sub.name() == dependency.name);
-        let Some(sub) = named()
-            .find(|sub| allows(dependency, sub))
+        let named = || {
+            found
+                .iter()
+                .enumerate()
+                .filter(|(_, sub)| sub.name() == dependency.name)
+        };
+        let Some((at, _)) = named()
+            .find(|(_, sub)| allows(dependency, sub))
             .or_else(|| named().next())
         else {
             return Err(ValuesError::MissingDependency {
@@ -69,7 +72,28 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
                 dependency: dependency.name.clone(),
             });
         };
-        let mut instance = sub.clone();
+        picks.push(at);
+    }
+    let undeclared: Vec<bool> = found
+        .iter()
+        .map(|sub| !declared.iter().any(|d| d.name == sub.name()))
+        .collect();
+
+    // A subchart moves into its last instance and is copied for the others
+    // (a chart declared under two aliases).
+    let mut found: Vec<Option<Chart>> = found.into_iter().map(Some).collect();
+    let mut instances: Vec<Chart> = Vec::with_capacity(found.len() + picks.len());
+    for (slot, undeclared) in found.iter_mut().zip(&undeclared) {
+        if *undeclared {
+            instances.extend(slot.take());
+        }
+    }
+    for (i, (dependency, &at)) in declared.iter().zip(&picks).enumerate() {
+        let used_again = picks[i + 1..].contains(&at);
+        let mut instance = match &found[at] {
+            Some(sub) if used_again => sub.clone(),
+            _ => found[at].take().expect("a subchart moves out once, last"),
+        };
         instance.metadata.name = dependency.scope().to_string();
         instances.push(instance);
     }
@@ -167,33 +191,33 @@ fn enabled(dependency: &Dependency, parent: &str, values: &Values, tags: &Values
 }
 
 /// A chart instance's defaults (after imports) and its subcharts', by scope name.
-struct Scoped {
-    name: String,
-    defaults: Values,
-    subs: Vec<Scoped>,
+struct Scoped<'a> {
+    name: &'a str,
+    defaults: Cow<'a, Values>,
+    subs: Vec<Scoped<'a>>,
 }
 
-impl Scoped {
+impl<'a> Scoped<'a> {
     /// The defaults as the charts carry them.
-    fn plain(chart: &Chart) -> Scoped {
+    fn plain(chart: &'a Chart) -> Self {
         Scoped {
-            name: chart.name().to_string(),
-            defaults: chart.values.clone(),
+            name: chart.name(),
+            defaults: Cow::Borrowed(&chart.values),
             subs: chart.subcharts.iter().map(Scoped::plain).collect(),
         }
     }
 
     /// The defaults with `import-values` applied, children first (a value a
     /// child imported from its own child can be imported again).
-    fn with_imports(chart: &Chart) -> Result<Scoped, ValuesError> {
+    fn with_imports(chart: &'a Chart) -> Result<Self, ValuesError> {
         let subs = chart
             .subcharts
             .iter()
             .map(Scoped::with_imports)
             .collect::<Result<Vec<_>, _>>()?;
         let mut scoped = Scoped {
-            name: chart.name().to_string(),
-            defaults: chart.values.clone(),
+            name: chart.name(),
+            defaults: Cow::Borrowed(&chart.values),
             subs,
         };
         let importing: Vec<&Dependency> = chart
@@ -230,7 +254,7 @@ impl Scoped {
                 imported = coalesce(imported, &nest(parent, table.clone()), Nulls::Keep);
             }
         }
-        scoped.defaults = coalesce(tree, &imported, Nulls::Keep);
+        scoped.defaults = Cow::Owned(coalesce(tree, &imported, Nulls::Keep));
         Ok(scoped)
     }
 }
@@ -252,7 +276,7 @@ fn nest(path: &str, table: Values) -> Values {
 /// Coalesces `user` (this scope's values from the user and the parents)
 /// over the chart's defaults, then each subchart's scope over its defaults.
 fn coalesce_scope(scoped: &Scoped, user: Values, root: bool) -> Result<Values, ValuesError> {
-    let mut defaults = scoped.defaults.clone();
+    let mut defaults = Values::clone(&scoped.defaults);
     if !root {
         // A subchart's `x: null` default would shadow globals; the top chart's stays (Helm #32530).
         strip_nulls(&mut defaults);
@@ -285,20 +309,20 @@ fn coalesce_scope(scoped: &Scoped, user: Values, root: bool) -> Result<Values, V
     }
 
     for sub in &scoped.subs {
-        let mut scope = match out.get_mut(&sub.name).map(std::mem::take) {
+        let mut scope = match out.get_mut(sub.name).map(std::mem::take) {
             None | Some(Value::Null) => Values::new(),
             Some(Value::Object(scope)) => scope,
             Some(other) => {
                 return Err(ValuesError::ScopeNotAMapping {
-                    chart: scoped.name.clone(),
-                    scope: sub.name.clone(),
+                    chart: scoped.name.to_string(),
+                    scope: sub.name.to_string(),
                     found: kind_of(&other),
                 });
             }
         };
-        push_globals(out.get(GLOBAL_KEY), &mut scope, &sub.name);
+        push_globals(out.get(GLOBAL_KEY), &mut scope, sub.name);
         let resolved = coalesce_scope(sub, scope, false)?;
-        out.insert(sub.name.clone(), Value::Object(resolved));
+        out.insert(sub.name.to_string(), Value::Object(resolved));
     }
 
     // Tombstones in `global` have reached every subchart by now.
