@@ -534,6 +534,37 @@ fn symlinks_inside_the_chart_are_followed_but_loops_are_not() {
 }
 
 #[test]
+fn symlinked_directories_are_read_through_their_links() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chart");
+    copy_dir(&fixture("valid"), &dir);
+    std::os::unix::fs::symlink("configs", dir.join("files/conf")).unwrap();
+    let chart = chart::load(&dir).unwrap();
+    assert_eq!(
+        chart.file("files/conf/server.ini").unwrap().data,
+        chart.file("files/configs/server.ini").unwrap().data
+    );
+}
+
+#[test]
+fn file_names_that_are_not_utf8_are_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chart");
+    copy_dir(&fixture("valid"), &dir);
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    fs::write(dir.join("files").join(name), "x").unwrap();
+    let err = chart::load(&dir).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/files/caf\u{FFFD}.txt: file name is not valid UTF-8; rename it or list it in .ketchignore",
+            dir.display()
+        )
+    );
+}
+
+#[test]
 fn irregular_files_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("chart");
