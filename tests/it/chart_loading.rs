@@ -69,6 +69,15 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Every file under `dir`, relative and `/`-separated, sorted.
+/// A copy of the `valid` fixture in a fresh temporary directory, for tests
+/// that add to a chart before loading it.
+fn valid_chart_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chart");
+    copy_dir(&fixture("valid"), &dir);
+    (tmp, dir)
+}
+
 fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) {
     let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap()).collect();
     entries.sort_by_key(|e| e.file_name());
@@ -285,9 +294,7 @@ fn ketchignore_excludes_what_it_says() {
 
 #[test]
 fn vcs_metadata_and_template_dotfiles_are_never_loaded() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chart");
-    copy_dir(&fixture("valid"), &dir);
+    let (_tmp, dir) = valid_chart_copy();
     fs::create_dir_all(dir.join(".git/objects")).unwrap();
     fs::write(dir.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
     fs::write(dir.join(".git/objects/ab"), [0u8, 159, 146, 150]).unwrap();
@@ -473,9 +480,7 @@ fn not_a_chart_at_all() {
 
 #[test]
 fn symlink_out_of_the_chart_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chart");
-    copy_dir(&fixture("valid"), &dir);
+    let (tmp, dir) = valid_chart_copy();
     fs::write(tmp.path().join("outside.txt"), "secret").unwrap();
     std::os::unix::fs::symlink(tmp.path().join("outside.txt"), dir.join("files/leak.txt")).unwrap();
     let err = chart::load(&dir).unwrap_err();
@@ -505,9 +510,7 @@ fn symlink_out_of_the_chart_is_refused() {
 
 #[test]
 fn symlinks_inside_the_chart_are_followed_but_loops_are_not() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chart");
-    copy_dir(&fixture("valid"), &dir);
+    let (_tmp, dir) = valid_chart_copy();
     std::os::unix::fs::symlink("configs/server.ini", dir.join("files/alias.ini")).unwrap();
     let chart = chart::load(&dir).unwrap();
     assert_eq!(
@@ -535,9 +538,7 @@ fn symlinks_inside_the_chart_are_followed_but_loops_are_not() {
 
 #[test]
 fn symlinked_directories_are_read_through_their_links() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chart");
-    copy_dir(&fixture("valid"), &dir);
+    let (_tmp, dir) = valid_chart_copy();
     std::os::unix::fs::symlink("configs", dir.join("files/conf")).unwrap();
     let chart = chart::load(&dir).unwrap();
     assert_eq!(
@@ -549,9 +550,7 @@ fn symlinked_directories_are_read_through_their_links() {
 #[test]
 fn file_names_that_are_not_utf8_are_refused() {
     use std::os::unix::ffi::OsStrExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chart");
-    copy_dir(&fixture("valid"), &dir);
+    let (_tmp, dir) = valid_chart_copy();
     let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
     fs::write(dir.join("files").join(name), "x").unwrap();
     let err = chart::load(&dir).unwrap_err();
@@ -566,9 +565,7 @@ fn file_names_that_are_not_utf8_are_refused() {
 
 #[test]
 fn irregular_files_are_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chart");
-    copy_dir(&fixture("valid"), &dir);
+    let (_tmp, dir) = valid_chart_copy();
     let _socket = std::os::unix::net::UnixListener::bind(dir.join("files/socket")).unwrap();
     let err = chart::load(&dir).unwrap_err();
     assert!(
