@@ -207,13 +207,13 @@ fn check_duplicates<'a>(
     objects: impl Iterator<Item = &'a Object>,
     default_namespace: &str,
 ) -> Result<(), ManifestError> {
-    let mut seen: HashMap<(String, String, String, String), &Object> = HashMap::new();
+    let mut seen: HashMap<(&str, &str, &str, &str), &Object> = HashMap::new();
     for object in objects {
         let key = (
-            object.group().to_string(),
-            object.kind().to_string(),
-            object.namespace().unwrap_or(default_namespace).to_string(),
-            object.name().to_string(),
+            object.group(),
+            object.kind(),
+            object.namespace().unwrap_or(default_namespace),
+            object.name(),
         );
         if let Some(first) = seen.insert(key, object) {
             return Err(ManifestError::Duplicate {
