@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::merge::{Nulls, coalesce, coalesce_value, own_value, strip_nulls};
 use super::{GLOBAL_KEY, Values, ValuesError, dotted, kind_of, lookup};
 use crate::chart::{Chart, Dependency, ImportValue};
+use crate::parallel;
 use crate::version::{Constraint, parse_version};
 
 /// Applies Helm's dependency processing to `chart` with the user's values
@@ -308,6 +309,7 @@ fn coalesce_scope(scoped: &Scoped, user: Values, root: bool) -> Result<Values, V
         }
     }
 
+    let mut scopes = Vec::with_capacity(scoped.subs.len());
     for sub in &scoped.subs {
         let mut scope = match out.get_mut(sub.name).map(std::mem::take) {
             None | Some(Value::Null) => Values::new(),
@@ -321,8 +323,16 @@ fn coalesce_scope(scoped: &Scoped, user: Values, root: bool) -> Result<Values, V
             }
         };
         push_globals(out.get(GLOBAL_KEY), &mut scope, sub.name);
-        let resolved = coalesce_scope(sub, scope, false)?;
-        out.insert(sub.name.to_string(), Value::Object(resolved));
+        scopes.push((sub, scope));
+    }
+    // Each subchart's scope depends on nothing but its own: they are
+    // coalesced on every core (an umbrella's hundred subcharts).
+    let resolved = parallel::map_owned(scopes, |(sub, scope)| {
+        coalesce_scope(sub, scope, false).map(|values| (sub.name, values))
+    });
+    for scope in resolved {
+        let (name, values) = scope?;
+        out.insert(name.to_string(), Value::Object(values));
     }
 
     // Tombstones in `global` have reached every subchart by now.
