@@ -611,6 +611,31 @@ fn file_and_chart_size_limits() {
     );
 }
 
+#[test]
+fn the_first_file_over_the_limit_in_path_order_is_named() {
+    // Enough files in one directory for them to be read on every core.
+    let (_tmp, dir) = valid_chart_copy();
+    for i in 0..20 {
+        fs::write(dir.join(format!("files/note-{i:02}.txt")), "x").unwrap();
+    }
+    for name in ["files/note-15.txt", "files/note-05.txt"] {
+        File::options()
+            .write(true)
+            .open(dir.join(name))
+            .unwrap()
+            .set_len(5 * MIB + 1)
+            .unwrap();
+    }
+    let err = load_err(&dir);
+    assert!(
+        err.starts_with(&format!(
+            "{}/files/note-05.txt: larger than the 5 MiB limit",
+            dir.display()
+        )),
+        "{err}"
+    );
+}
+
 // Hostile archives.
 
 fn refused(build: impl FnOnce(&Path)) -> (PathBuf, LoadError, tempfile::TempDir) {
