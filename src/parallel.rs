@@ -16,7 +16,7 @@ const MIN_JOBS: usize = 16;
 
 /// `f` applied to every item, on every core, results in the items' order.
 /// Idle threads steal work, so a few slow items do not leave a core idle.
-pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+pub fn map<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + Sync + Send) -> Vec<R> {
     if serial(items.len()) {
         return items.iter().map(f).collect();
     }
