@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-/// How to reach OCI registries; flatten into any command that talks to one.
+// How to reach OCI registries; flatten into any command that talks to one.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RegistryArgs {
     /// Talk plain HTTP to the registry (registries on 127.0.0.1/localhost always get it)
@@ -13,12 +13,6 @@ pub struct RegistryArgs {
     pub plain_http: bool,
 }
 
-/// Upload a chart archive to an OCI registry or a chart repository server
-///
-/// `oci://HOST[:PORT]/PATH`: the chart is pushed to PATH/NAME:VERSION, as `helm push` does,
-/// with the credentials from `ketch registry login` or ~/.docker/config.json.
-/// `http(s)://...`: the archive is uploaded to a `ketch serve` or ChartMuseum server
-/// (`POST /api/charts`).
 #[derive(Debug, Args)]
 pub struct PushArgs {
     /// The chart archive (NAME-VERSION.tgz, from `ketch package`)
@@ -34,7 +28,6 @@ pub struct PushArgs {
     pub registry: RegistryArgs,
 }
 
-/// Log in to or out of OCI registries
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
     Login(RegistryLoginArgs),
@@ -76,12 +69,6 @@ pub struct RegistryLogoutArgs {
     pub host: String,
 }
 
-/// Serve a chart repository: index.yaml and archives over HTTP, uploads with a token
-///
-/// Helm and ketch use it as a repository (`repo add NAME http://ADDR`); `ketch push` and
-/// ChartMuseum clients upload with `POST /api/charts` and delete with
-/// `DELETE /api/charts/NAME/VERSION`. Published versions are immutable unless
-/// --allow-overwrite. The index is rebuilt from the archives on every start.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Directory of the chart archives and index.yaml (created if missing)

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::ValuesArgs;
 
-/// Where the cluster is (Helm's global flags).
+// Where the cluster is (Helm's global flags).
 #[derive(Debug, Clone, Args)]
 pub struct KubeArgs {
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
@@ -39,7 +39,7 @@ pub enum ApplyMethodArg {
     Client,
 }
 
-/// Flags of the operations that change a release.
+// Flags of the operations that change a release.
 #[derive(Debug, Clone, Args)]
 pub struct DeployArgs {
     /// Wait until every object is ready (rolled out, complete, bound, established)
@@ -74,7 +74,7 @@ pub struct DeployArgs {
     pub description: Option<String>,
 }
 
-/// What install and upgrade share: the release, the chart, its values, the cluster and how to deploy
+// What install and upgrade share: the release, the chart, its values, the cluster and how to deploy
 #[derive(Debug, Args)]
 pub struct ReleaseChartArgs {
     /// Release name
@@ -92,7 +92,6 @@ pub struct ReleaseChartArgs {
     pub deploy: DeployArgs,
 }
 
-/// Install a chart as a new release
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     #[command(flatten)]
@@ -102,7 +101,6 @@ pub struct InstallArgs {
     pub create_namespace: bool,
 }
 
-/// Upgrade a release to a new chart or new values
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
     #[command(flatten)]
@@ -121,7 +119,6 @@ pub struct UpgradeArgs {
     pub reset_values: bool,
 }
 
-/// Roll a release back to an earlier revision (default: the previous one)
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
     /// Release name
@@ -134,7 +131,6 @@ pub struct RollbackArgs {
     pub deploy: DeployArgs,
 }
 
-/// Uninstall a release: delete its objects and its history
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
     /// Release name
@@ -166,7 +162,6 @@ pub enum ReleaseOutput {
     Yaml,
 }
 
-/// Show a release's revisions
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Release name
@@ -180,7 +175,6 @@ pub struct HistoryArgs {
     pub output: ReleaseOutput,
 }
 
-/// Show a release's status
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Release name
@@ -197,7 +191,6 @@ pub struct StatusArgs {
     pub output: ReleaseOutput,
 }
 
-/// List releases
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
@@ -212,7 +205,6 @@ pub struct ListArgs {
     pub output: ReleaseOutput,
 }
 
-/// Show parts of a stored release
 #[derive(Debug, Subcommand)]
 pub enum GetCommand {
     /// The values the user supplied (`--all`: the merged values)
@@ -254,7 +246,6 @@ pub struct GetValuesArgs {
     pub output: ValuesFormat,
 }
 
-/// Show what an upgrade would change in the cluster (server-side dry run)
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// Release name

@@ -4,11 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-/// Package a chart directory into a reproducible NAME-VERSION.tgz
-///
-/// The chart is linted first (any error stops packaging) and `.ketchignore` is
-/// honoured. Entries are sorted, owned by uid/gid 0, modes 0644/0755, stamped
-/// with `SOURCE_DATE_EPOCH` (or 0): the same chart always gives the same bytes.
 #[derive(Debug, Args)]
 pub struct PackageArgs {
     /// Chart directories
@@ -33,7 +28,6 @@ pub struct PackageArgs {
     pub dependency_update: bool,
 }
 
-/// Chart repositories: add, list, update, remove, index
 #[derive(Debug, Subcommand)]
 pub enum RepoCommand {
     Add(RepoAddArgs),
@@ -113,7 +107,6 @@ pub struct RepoIndexArgs {
     pub merge: Option<PathBuf>,
 }
 
-/// Search for charts
 #[derive(Debug, Subcommand)]
 pub enum SearchCommand {
     Repo(SearchRepoArgs),
@@ -142,10 +135,6 @@ pub struct SearchRepoArgs {
     pub output: OutputFormat,
 }
 
-/// Download a chart: `repo/chart`, `https://.../chart.tgz` or `oci://registry/repo/chart`
-///
-/// The archive is checked (digest from the index, safe loading) before it is
-/// saved; nothing is left behind when a check fails.
 #[derive(Debug, Args)]
 pub struct PullArgs {
     /// `repo/chart`, a URL of a .tgz, or `oci://...`
@@ -183,7 +172,6 @@ pub struct PullArgs {
     pub registry: super::RegistryArgs,
 }
 
-/// Manage a chart's dependencies: resolve and lock them, install what the lock pins, list them
 #[derive(Debug, Subcommand)]
 pub enum DependencyCommand {
     Update(DependencyUpdateArgs),
@@ -216,7 +204,7 @@ pub struct DependencyBuildArgs {
     pub fetch: DependencyFetchArgs,
 }
 
-/// The chart and how to reach its dependencies' repositories.
+// The chart and how to reach its dependencies' repositories.
 #[derive(Debug, Args)]
 pub struct DependencyFetchArgs {
     /// Chart directory
