@@ -35,10 +35,13 @@ pub fn resolve(chart: Chart, user: Values) -> Result<(Chart, Values), ValuesErro
     let mut chart = instantiate(chart)?;
 
     // Conditions and tags are read from the values coalesced over every
-    // declared subchart, before imports, as Helm does.
-    let everything = coalesce_scope(&Scoped::plain(&chart), user.clone(), true)?;
-    let tags = table(&everything, "tags");
-    disable(&mut chart, &everything, &tags);
+    // declared subchart, before imports, as Helm does; without any, that
+    // pass would change nothing.
+    if has_switches(&chart) {
+        let everything = coalesce_scope(&Scoped::plain(&chart), user.clone(), true)?;
+        let tags = table(&everything, "tags");
+        disable(&mut chart, &everything, &tags);
+    }
 
     let scoped = Scoped::with_imports(&chart)?;
     let values = coalesce_scope(&scoped, user, true)?;
@@ -115,6 +118,16 @@ fn allows(dependency: &Dependency, sub: &Chart) -> bool {
     let constraint = Constraint::parse(dependency.version.as_deref().unwrap_or(""));
     let version = parse_version(&sub.metadata.version);
     matches!((constraint, version), (Ok(c), Ok(v)) if c.matches(&v))
+}
+
+/// Whether a dependency of `chart` or of its subcharts has a condition or tags.
+fn has_switches(chart: &Chart) -> bool {
+    chart
+        .metadata
+        .dependencies
+        .iter()
+        .any(|d| d.condition.is_some() || !d.tags.is_empty())
+        || chart.subcharts.iter().any(has_switches)
 }
 
 /// Removes the subcharts whose `condition` or `tags` turn them off, and
