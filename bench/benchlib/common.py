@@ -90,10 +90,10 @@ def measure(cmd: list, env: Optional[dict] = None, cwd: Optional[Path] = None, s
             rss: bool = False) -> Run:
     """Runs `cmd` once; exits with its stderr if it fails. `stdout`: a file object, or None to drop
     it. With `rss`, through GNU time (a millisecond or two more of wall time) for the peak RSS."""
-    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss_file:
         argv = [str(c) for c in cmd]
         if rss and GNU_TIME:
-            argv = [GNU_TIME, "-f", "%M", "-o", rss.name, *argv]
+            argv = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *argv]
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=stdout or subprocess.DEVNULL, stderr=err, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -102,7 +102,7 @@ def measure(cmd: list, env: Optional[dict] = None, cwd: Optional[Path] = None, s
         if proc.returncode != 0:
             err.seek(0)
             sys.exit(f"{' '.join(map(str, cmd))} failed (exit {proc.returncode}):\n{err.read().decode()}")
-        kib = int(rss.read().split()[-1]) if argv[0] == GNU_TIME else usage.ru_maxrss
+        kib = int(rss_file.read().split()[-1]) if argv[0] == GNU_TIME else usage.ru_maxrss
     return Run(elapsed, kib / 1024)
 
 
