@@ -3,6 +3,8 @@
 mod cli;
 mod commands;
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 
 use cli::{Cli, Command};
@@ -27,9 +29,15 @@ fn exit(code: u8) -> ! {
 
 /// Runs the command line's command; the process's exit code.
 fn run() -> u8 {
+    // ketch's own warnings are shown unless KETCH_LOG sets other directives
+    // (`KETCH_LOG=debug`, `KETCH_LOG=error`, `KETCH_LOG=kube=debug`).
+    let filter = std::env::var("KETCH_LOG").unwrap_or_else(|_| "ketch=warn".into());
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("KETCH_LOG"))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .without_time()
+        .with_target(false)
         .init();
     // One TLS provider for kube, reqwest and oci-client (see CRATES.md).
     rustls::crypto::aws_lc_rs::default_provider()

@@ -6,7 +6,8 @@
 //! down into every subchart.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Mutex, PoisonError};
 
 use serde_json::Value;
 
@@ -32,20 +33,53 @@ use crate::version::{Constraint, parse_version};
 /// from the user removes the default under it. `global` from the parent wins
 /// over a subchart's own `global`.
 pub fn resolve(chart: Chart, user: Values) -> Result<(Chart, Values), ValuesError> {
+    let warnings = Warnings::default();
+    let resolved = resolve_with(chart, user, &warnings);
+    warnings.emit();
+    resolved
+}
+
+fn resolve_with(
+    chart: Chart,
+    user: Values,
+    warnings: &Warnings,
+) -> Result<(Chart, Values), ValuesError> {
     let mut chart = instantiate(chart)?;
 
     // Conditions and tags are read from the values coalesced over every
     // declared subchart, before imports, as Helm does; without any, that
     // pass would change nothing.
     if has_switches(&chart) {
-        let everything = coalesce_scope(&Scoped::plain(&chart), user.clone(), true)?;
+        let everything = coalesce_scope(&Scoped::plain(&chart), user.clone(), true, warnings)?;
         let tags = table(&everything, "tags");
         disable(&mut chart, &everything, &tags);
     }
 
-    let scoped = Scoped::with_imports(&chart)?;
-    let values = coalesce_scope(&scoped, user, true)?;
+    let scoped = Scoped::with_imports(&chart, warnings)?;
+    let values = coalesce_scope(&scoped, user, true, warnings)?;
     Ok((chart, values))
+}
+
+/// What coalescing met and skipped, each said once: values are coalesced in
+/// up to three passes (conditions and tags, imports, the values themselves)
+/// that meet the same things, some of them on several threads. Logged in
+/// order when resolving ends.
+#[derive(Default)]
+struct Warnings(Mutex<BTreeSet<String>>);
+
+impl Warnings {
+    fn add(&self, warning: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(warning);
+    }
+
+    fn emit(self) {
+        for warning in self.0.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            tracing::warn!("{warning}");
+        }
+    }
 }
 
 /// Replaces the subcharts found in `charts/` with one instance per declared
@@ -223,11 +257,11 @@ impl<'a> Scoped<'a> {
 
     /// The defaults with `import-values` applied, children first (a value a
     /// child imported from its own child can be imported again).
-    fn with_imports(chart: &'a Chart) -> Result<Self, ValuesError> {
+    fn with_imports(chart: &'a Chart, warnings: &Warnings) -> Result<Self, ValuesError> {
         let subs = chart
             .subcharts
             .iter()
-            .map(Scoped::with_imports)
+            .map(|sub| Scoped::with_imports(sub, warnings))
             .collect::<Result<Vec<_>, _>>()?;
         let mut scoped = Scoped {
             name: chart.name(),
@@ -246,7 +280,7 @@ impl<'a> Scoped<'a> {
 
         // Helm reads imports from the defaults coalesced over the subcharts
         // (never from the user's values), and the parent's own values win.
-        let tree = coalesce_scope(&scoped, Values::new(), true)?;
+        let tree = coalesce_scope(&scoped, Values::new(), true, warnings)?;
         let mut imported = Values::new();
         for dependency in importing {
             for import in &dependency.import_values {
@@ -257,11 +291,11 @@ impl<'a> Scoped<'a> {
                 let mut path = vec![dependency.scope()];
                 path.extend(dotted(&child));
                 let Some(Value::Object(table)) = lookup(&tree, &path) else {
-                    tracing::warn!(
-                        chart = chart.name(),
-                        dependency = dependency.scope(),
-                        "import-values: {child:?} is not a mapping in the subchart's values; nothing imported"
-                    );
+                    warnings.add(format!(
+                        "chart {}, dependency {}: import-values: {child:?} is not a mapping in the subchart's values; nothing imported",
+                        chart.name(),
+                        dependency.scope()
+                    ));
                     continue;
                 };
                 // The first import of a key wins over later ones.
@@ -289,7 +323,12 @@ fn nest(path: &str, table: Values) -> Values {
 
 /// Coalesces `user` (this scope's values from the user and the parents)
 /// over the chart's defaults, then each subchart's scope over its defaults.
-fn coalesce_scope(scoped: &Scoped, user: Values, root: bool) -> Result<Values, ValuesError> {
+fn coalesce_scope(
+    scoped: &Scoped,
+    user: Values,
+    root: bool,
+    warnings: &Warnings,
+) -> Result<Values, ValuesError> {
     let mut defaults = Values::clone(&scoped.defaults);
     if !root {
         // A subchart's `x: null` default would shadow globals; the top chart's stays (Helm #32530).
@@ -335,13 +374,13 @@ fn coalesce_scope(scoped: &Scoped, user: Values, root: bool) -> Result<Values, V
                 });
             }
         };
-        push_globals(out.get(GLOBAL_KEY), &mut scope, sub.name);
+        push_globals(out.get(GLOBAL_KEY), &mut scope, sub.name, warnings);
         scopes.push((sub, scope));
     }
     // Each subchart's scope depends on nothing but its own: they are
     // coalesced on every core (an umbrella's hundred subcharts).
     let resolved = parallel::map_owned(scopes, |(sub, scope)| {
-        coalesce_scope(sub, scope, false).map(|values| (sub.name, values))
+        coalesce_scope(sub, scope, false, warnings).map(|values| (sub.name, values))
     });
     for scope in resolved {
         let (name, values) = scope?;
@@ -361,16 +400,15 @@ fn coalesce_scope(scoped: &Scoped, user: Values, root: bool) -> Result<Values, V
 
 /// Helm's `coalesceGlobals`: the parent's `global` merges into the
 /// subchart's, the parent winning; every subchart gets a `global` mapping.
-fn push_globals(parent: Option<&Value>, scope: &mut Values, sub: &str) {
+fn push_globals(parent: Option<&Value>, scope: &mut Values, sub: &str, warnings: &Warnings) {
     let mut global = match scope.shift_remove(GLOBAL_KEY) {
         None | Some(Value::Null) => Values::new(),
         Some(Value::Object(global)) => global,
         Some(other) => {
-            tracing::warn!(
-                subchart = sub,
-                "`global` is {}, not a mapping; globals not passed down",
+            warnings.add(format!(
+                "subchart {sub}: `global` is {}, not a mapping; globals not passed down",
                 kind_of(&other)
-            );
+            ));
             scope.insert(GLOBAL_KEY.to_string(), other);
             return;
         }
@@ -385,18 +423,16 @@ fn push_globals(parent: Option<&Value>, scope: &mut Values, sub: &str) {
                         global.insert(key.clone(), Value::Object(merged));
                     }
                     (Some(own), Value::Object(_)) if !own.is_null() => {
-                        tracing::warn!(
-                            subchart = sub,
-                            "global.{key}: cannot merge a mapping onto {}; skipped",
+                        warnings.add(format!(
+                            "subchart {sub}: global.{key}: cannot merge a mapping onto {}; skipped",
                             kind_of(own)
-                        );
+                        ));
                     }
                     (Some(Value::Object(_)), theirs) if !theirs.is_null() => {
-                        tracing::warn!(
-                            subchart = sub,
-                            "global.{key} is a mapping; {} from the parent skipped",
+                        warnings.add(format!(
+                            "subchart {sub}: global.{key} is a mapping; {} from the parent skipped",
                             kind_of(theirs)
-                        );
+                        ));
                     }
                     _ => {
                         global.insert(key.clone(), value.clone());
@@ -405,11 +441,10 @@ fn push_globals(parent: Option<&Value>, scope: &mut Values, sub: &str) {
             }
         }
         Some(other) => {
-            tracing::warn!(
-                subchart = sub,
-                "the parent's `global` is {}, not a mapping; skipped",
+            warnings.add(format!(
+                "subchart {sub}: the parent's `global` is {}, not a mapping; skipped",
                 kind_of(other)
-            );
+            ));
         }
     }
     scope.insert(GLOBAL_KEY.to_string(), Value::Object(global));

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 fn ketch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ketch"))
         .args(args)
+        .env_remove("KETCH_LOG")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run ketch")
@@ -284,4 +285,32 @@ fn version_and_completion() {
     );
     let out = ketch(&["completion", "bash"]);
     assert!(out.status.success() && stdout(&out).contains("ketch"));
+}
+
+#[test]
+fn values_warnings_are_shown_once_unless_ketch_log_hides_them() {
+    let args = [
+        "template",
+        "demo",
+        "fixtures/charts/render/webapp",
+        "--set",
+        "cache.global=3",
+    ];
+    let warning = "subchart cache: `global` is a number, not a mapping; globals not passed down";
+    // The chart's dependency has a condition: its values are coalesced twice.
+    let out = ketch(&args);
+    let err = stderr(&out);
+    assert_eq!(err.matches(warning).count(), 1, "{err}");
+    // The warning explains the render error that follows it.
+    assert!(
+        err.find(warning) < err.find("`values.global.team` is undefined"),
+        "{err}"
+    );
+    let quiet = Command::new(env!("CARGO_BIN_EXE_ketch"))
+        .args(args)
+        .env("KETCH_LOG", "error")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run ketch");
+    assert!(!stderr(&quiet).contains(warning), "{}", stderr(&quiet));
 }
