@@ -15,9 +15,9 @@ fn main() {
 }
 
 /// Ends the process once what it printed is flushed, without running exit
-/// handlers: the only one is the allocator's, which hands every heap page back
-/// to the kernel one at a time (a tenth of a millisecond and more), work the
-/// kernel does at once when the process ends.
+/// handlers: mimalloc's hands every heap page back to the kernel one at a time
+/// (a tenth of a millisecond and more), work the kernel does at once when the
+/// process ends, and no other handler holds anything to write.
 fn exit(code: u8) -> ! {
     use std::io::Write;
     // Nothing can be reported about a failed flush at this point.
