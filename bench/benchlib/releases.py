@@ -137,7 +137,10 @@ class AuditLog:
                 continue
             counted.writes += 1
             uri = event["requestURI"].split("?")[0]
-            record = any(r in uri for r in RECORDS) or (event["verb"] == "create" and uri.endswith("/secrets"))
+            # A Secret created by the collection URL is a new record; a delete of the collection
+            # is ketch pruning its history beyond --history-max (Helm deletes records by name).
+            record = any(r in uri for r in RECORDS) or (
+                event["verb"] in ("create", "deletecollection") and uri.endswith("/secrets"))
             if not record:
                 counted.object_writes += 1
         return counted
