@@ -606,7 +606,7 @@ fn read_file(
     }
     let file = File::open(path).map_err(|e| io_error(shown, e))?;
     BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
+        // Empty between files (see below); its capacity grows once per thread.
         buffer.reserve(READ_BUFFER);
         let data = file
             .take(MAX_FILE_SIZE + 1)

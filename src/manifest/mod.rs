@@ -121,8 +121,7 @@ impl Manifest {
                 .map(|crd| (identity(crd, default_namespace), crd))
                 .chain(facts.iter().zip(&objects).map(|((id, _), o)| (*id, o))),
         )?;
-        let ranks: Vec<usize> = facts.iter().map(|(_, rank)| *rank).collect();
-        drop(facts);
+        let ranks: Vec<usize> = facts.into_iter().map(|(_, rank)| rank).collect();
         let mut ranked: Vec<(usize, Object)> = ranks.into_iter().zip(objects).collect();
         // Stable: objects of one kind keep their order.
         ranked.sort_by_key(|(rank, _)| *rank);

@@ -52,7 +52,7 @@ fn resolve_with(
     if has_switches(&chart) {
         let everything = coalesce_scope(&Scoped::plain(&chart), user.clone(), true, warnings)?;
         let tags = table(&everything, "tags");
-        disable(&mut chart, &everything, &tags);
+        disable(&mut chart, &everything, &tags, warnings);
     }
 
     let scoped = Scoped::with_imports(&chart, warnings)?;
@@ -60,10 +60,10 @@ fn resolve_with(
     Ok((chart, values))
 }
 
-/// What coalescing met and skipped, each said once: values are coalesced in
+/// What resolving met and skipped, each said once: values are coalesced in
 /// up to three passes (conditions and tags, imports, the values themselves)
-/// that meet the same things, some of them on several threads. Logged in
-/// order when resolving ends.
+/// that meet the same things, some of them on several threads. Logged,
+/// sorted, when resolving ends.
 #[derive(Default)]
 struct Warnings(Mutex<BTreeSet<String>>);
 
@@ -169,12 +169,12 @@ fn has_switches(chart: &Chart) -> bool {
 /// values; `tags` is the top-level `tags` table over the defaults' `tags` of
 /// every chart on the way down (Helm coalesces each level's defaults into
 /// the root before reading it).
-fn disable(chart: &mut Chart, values: &Values, tags: &Values) {
+fn disable(chart: &mut Chart, values: &Values, tags: &Values, warnings: &Warnings) {
     let off: HashSet<String> = chart
         .metadata
         .dependencies
         .iter()
-        .filter(|dependency| !enabled(dependency, chart.name(), values, tags))
+        .filter(|dependency| !enabled(dependency, chart.name(), values, tags, warnings))
         .map(|dependency| dependency.scope().to_string())
         .collect();
     chart.subcharts.retain(|sub| !off.contains(sub.name()));
@@ -189,25 +189,30 @@ fn disable(chart: &mut Chart, values: &Values, tags: &Values) {
             Some(Value::Object(own)) => coalesce(tags.clone(), own, Nulls::Keep),
             _ => tags.clone(),
         };
-        disable(sub, &scope, &sub_tags);
+        disable(sub, &scope, &sub_tags, warnings);
     }
 }
 
 /// Helm's rule: a dependency is on unless all of its tags that are set are
 /// false; then the first `condition` path that holds a boolean decides.
-fn enabled(dependency: &Dependency, parent: &str, values: &Values, tags: &Values) -> bool {
+fn enabled(
+    dependency: &Dependency,
+    parent: &str,
+    values: &Values,
+    tags: &Values,
+    warnings: &Warnings,
+) -> bool {
     let mut on = true;
     let (mut any_true, mut any_false) = (false, false);
     for tag in &dependency.tags {
         match tags.get(tag) {
             Some(Value::Bool(true)) => any_true = true,
             Some(Value::Bool(false)) => any_false = true,
-            Some(other) => tracing::warn!(
-                chart = parent,
-                dependency = dependency.scope(),
-                "tag {tag:?} is {}, not a boolean; ignored",
+            Some(other) => warnings.add(format!(
+                "chart {parent}, dependency {}: tag {tag:?} is {}, not a boolean; ignored",
+                dependency.scope(),
                 kind_of(other)
-            ),
+            )),
             None => {}
         }
     }
@@ -226,12 +231,11 @@ fn enabled(dependency: &Dependency, parent: &str, values: &Values, tags: &Values
                     break;
                 }
                 Some(Value::Object(_)) | None => {}
-                Some(other) => tracing::warn!(
-                    chart = parent,
-                    dependency = dependency.scope(),
-                    "condition {path:?} is {}, not a boolean; ignored",
+                Some(other) => warnings.add(format!(
+                    "chart {parent}, dependency {}: condition {path:?} is {}, not a boolean; ignored",
+                    dependency.scope(),
                     kind_of(other)
-                ),
+                )),
             }
         }
     }

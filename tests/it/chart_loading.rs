@@ -68,7 +68,6 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Every file under `dir`, relative and `/`-separated, sorted.
 /// A copy of the `valid` fixture in a fresh temporary directory, for tests
 /// that add to a chart before loading it.
 fn valid_chart_copy() -> (tempfile::TempDir, PathBuf) {
@@ -78,6 +77,12 @@ fn valid_chart_copy() -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
+/// A sparse file of `len` bytes: large to the loader, cheap on disk.
+fn sparse_file(path: &Path, len: u64) {
+    File::create(path).unwrap().set_len(len).unwrap();
+}
+
+/// Every file under `dir`, relative and `/`-separated, sorted.
 fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) {
     let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap()).collect();
     entries.sort_by_key(|e| e.file_name());
@@ -581,9 +586,8 @@ fn file_and_chart_size_limits() {
     fs::create_dir_all(dir.join("files")).unwrap();
     fs::write(dir.join("Chart.yaml"), CHART_YAML).unwrap();
 
-    // Sparse files: large to the loader, cheap on disk.
-    let big = File::create(dir.join("files/model.bin")).unwrap();
-    big.set_len(5 * MIB + 1).unwrap();
+    let big = dir.join("files/model.bin");
+    sparse_file(&big, 5 * MIB + 1);
     let err = load_err(&dir);
     assert_eq!(
         err,
@@ -592,14 +596,11 @@ fn file_and_chart_size_limits() {
             dir.display()
         )
     );
-    big.set_len(5 * MIB).unwrap();
+    sparse_file(&big, 5 * MIB);
     assert_eq!(chart::load(&dir).unwrap().files.len(), 1);
 
     for i in 0..20 {
-        File::create(dir.join(format!("files/shard-{i:02}.bin")))
-            .unwrap()
-            .set_len(5 * MIB)
-            .unwrap();
+        sparse_file(&dir.join(format!("files/shard-{i:02}.bin")), 5 * MIB);
     }
     let err = load_err(&dir);
     assert!(
@@ -616,15 +617,8 @@ fn the_first_file_over_the_limit_in_path_order_is_named() {
     // Enough files in one directory for them to be read on every core.
     let (_tmp, dir) = valid_chart_copy();
     for i in 0..20 {
-        fs::write(dir.join(format!("files/note-{i:02}.txt")), "x").unwrap();
-    }
-    for name in ["files/note-15.txt", "files/note-05.txt"] {
-        File::options()
-            .write(true)
-            .open(dir.join(name))
-            .unwrap()
-            .set_len(5 * MIB + 1)
-            .unwrap();
+        let len = if i == 5 || i == 15 { 5 * MIB + 1 } else { 1 };
+        sparse_file(&dir.join(format!("files/note-{i:02}.txt")), len);
     }
     let err = load_err(&dir);
     assert!(

@@ -4,9 +4,18 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn ketch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ketch"))
+    ketch_logging(args, None)
+}
+
+/// `ketch args` with `KETCH_LOG` set to `log`, or unset.
+fn ketch_logging(args: &[&str], log: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ketch"));
+    match log {
+        Some(directives) => command.env("KETCH_LOG", directives),
+        None => command.env_remove("KETCH_LOG"),
+    };
+    command
         .args(args)
-        .env_remove("KETCH_LOG")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run ketch")
@@ -306,11 +315,6 @@ fn values_warnings_are_shown_once_unless_ketch_log_hides_them() {
         err.find(warning) < err.find("`values.global.team` is undefined"),
         "{err}"
     );
-    let quiet = Command::new(env!("CARGO_BIN_EXE_ketch"))
-        .args(args)
-        .env("KETCH_LOG", "error")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run ketch");
+    let quiet = ketch_logging(&args, Some("error"));
     assert!(!stderr(&quiet).contains(warning), "{}", stderr(&quiet));
 }
