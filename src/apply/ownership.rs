@@ -14,6 +14,8 @@ pub const RELEASE_NAME: &str = "ketch.dev/release-name";
 pub const RELEASE_NAMESPACE: &str = "ketch.dev/release-namespace";
 /// `keep`: never delete the object (prune, uninstall).
 pub const RESOURCE_POLICY: &str = "ketch.dev/resource-policy";
+/// Helm's name for the same policy, which Helm charts carry.
+pub const HELM_RESOURCE_POLICY: &str = "helm.sh/resource-policy";
 
 /// Who owns a live object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,9 +65,11 @@ pub fn is_owned_by(live: &Value, release: &str, namespace: &str) -> bool {
         }
 }
 
-/// `ketch.dev/resource-policy: keep` on the object.
+/// `ketch.dev/resource-policy: keep` (or Helm's `helm.sh/resource-policy: keep`) on the object.
 pub fn is_kept(object: &Value) -> bool {
-    annotation(object, RESOURCE_POLICY).is_some_and(|p| p.trim() == "keep")
+    [RESOURCE_POLICY, HELM_RESOURCE_POLICY]
+        .iter()
+        .any(|key| annotation(object, key).is_some_and(|p| p.trim().eq_ignore_ascii_case("keep")))
 }
 
 /// Adds the managed-by label and the release annotations.
@@ -112,5 +116,14 @@ mod tests {
         assert!(is_owned_by(&value, "web", "prod"));
         assert!(!is_owned_by(&value, "web", "dev"));
         assert_eq!(owner_of(&json!({"metadata": {}})), Owner::Nobody);
+    }
+
+    #[test]
+    fn objects_are_kept_by_ketchs_or_helms_policy() {
+        let with = |key: &str, value: &str| json!({"metadata": {"annotations": {key: value}}});
+        assert!(is_kept(&with(RESOURCE_POLICY, "keep")));
+        assert!(is_kept(&with(HELM_RESOURCE_POLICY, " keep ")));
+        assert!(!is_kept(&with(HELM_RESOURCE_POLICY, "delete")));
+        assert!(!is_kept(&json!({"metadata": {}})));
     }
 }

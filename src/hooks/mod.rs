@@ -24,6 +24,36 @@ use crate::wait::{self, WaitError};
 pub const HOOK: &str = "ketch.dev/hook";
 pub const HOOK_WEIGHT: &str = "ketch.dev/hook-weight";
 pub const HOOK_DELETE_POLICY: &str = "ketch.dev/hook-delete-policy";
+pub const HELM_HOOK: &str = "helm.sh/hook";
+pub const HELM_HOOK_WEIGHT: &str = "helm.sh/hook-weight";
+pub const HELM_HOOK_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";
+
+/// Which annotations name an object's hook: ketch's own, checked strictly, or
+/// Helm's, read as Helm reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Ketch,
+    Helm,
+}
+
+impl Dialect {
+    fn of(object: &Object) -> Option<Dialect> {
+        if annotation(object, HOOK).is_some() {
+            Some(Dialect::Ketch)
+        } else if annotation(object, HELM_HOOK).is_some() {
+            Some(Dialect::Helm)
+        } else {
+            None
+        }
+    }
+
+    fn keys(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Dialect::Ketch => (HOOK, HOOK_WEIGHT, HOOK_DELETE_POLICY),
+            Dialect::Helm => (HELM_HOOK, HELM_HOOK_WEIGHT, HELM_HOOK_DELETE_POLICY),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -35,6 +65,8 @@ pub enum Phase {
     PostRollback,
     PreDelete,
     PostDelete,
+    /// Run by a release test, never by an operation.
+    Test,
 }
 
 const PHASES: &[(&str, Phase)] = &[
@@ -46,6 +78,9 @@ const PHASES: &[(&str, Phase)] = &[
     ("post-rollback", Phase::PostRollback),
     ("pre-delete", Phase::PreDelete),
     ("post-delete", Phase::PostDelete),
+    ("test", Phase::Test),
+    // Helm's older name for `test`.
+    ("test-success", Phase::Test),
 ];
 
 impl fmt::Display for Phase {
@@ -102,7 +137,7 @@ fn annotation<'a>(object: &'a Object, key: &str) -> Option<&'a str> {
 }
 
 pub fn is_hook(object: &Object) -> bool {
-    annotation(object, HOOK).is_some()
+    Dialect::of(object).is_some()
 }
 
 /// Splits rendered objects into the manifest and the hooks, checking every
@@ -121,17 +156,23 @@ pub fn parse(object: &Object) -> Result<Hook, HookError> {
         object: object.describe(),
         message,
     };
+    let Some(dialect) = Dialect::of(object) else {
+        return Err(bad(format!("{HOOK}: the object is not a hook")));
+    };
+    let (hook_key, weight_key, policy_key) = dialect.keys();
+    let strict = dialect == Dialect::Ketch;
     let mut phases = Vec::new();
-    for name in annotation(object, HOOK)
+    for name in annotation(object, hook_key)
         .unwrap_or("")
         .split(',')
-        .map(str::trim)
+        .map(|name| name.trim().to_ascii_lowercase())
     {
         match PHASES.iter().find(|(n, _)| *n == name) {
             Some((_, phase)) => phases.push(*phase),
+            None if !strict => {}
             None => {
                 return Err(bad(format!(
-                    "{HOOK}: unknown hook {name:?} (known: {})",
+                    "{hook_key}: unknown hook {name:?} (known: {})",
                     PHASES
                         .iter()
                         .map(|(n, _)| *n)
@@ -141,23 +182,29 @@ pub fn parse(object: &Object) -> Result<Hook, HookError> {
             }
         }
     }
-    let weight = match annotation(object, HOOK_WEIGHT) {
+    let weight = match annotation(object, weight_key).map(|w| (w, w.trim().parse())) {
         None => 0,
-        Some(w) => w
-            .trim()
-            .parse()
-            .map_err(|_| bad(format!("{HOOK_WEIGHT}: {w:?} is not an integer")))?,
+        Some((_, Ok(weight))) => weight,
+        Some((_, Err(_))) if !strict => 0,
+        Some((w, Err(_))) => {
+            return Err(bad(format!("{weight_key}: {w:?} is not an integer")));
+        }
     };
     let mut delete_policies = Vec::new();
-    if let Some(policies) = annotation(object, HOOK_DELETE_POLICY) {
-        for name in policies.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            delete_policies.push(match name {
+    if let Some(policies) = annotation(object, policy_key) {
+        for name in policies
+            .split(',')
+            .map(|name| name.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+        {
+            delete_policies.push(match name.as_str() {
                 "before-hook-creation" => DeletePolicy::BeforeHookCreation,
                 "hook-succeeded" => DeletePolicy::HookSucceeded,
                 "hook-failed" => DeletePolicy::HookFailed,
+                _ if !strict => continue,
                 other => {
                     return Err(bad(format!(
-                        "{HOOK_DELETE_POLICY}: unknown policy {other:?} (known: before-hook-creation, hook-succeeded, hook-failed)"
+                        "{policy_key}: unknown policy {other:?} (known: before-hook-creation, hook-succeeded, hook-failed)"
                     )));
                 }
             });
@@ -377,5 +424,42 @@ mod tests {
         )])
         .unwrap_err();
         assert!(err.to_string().contains("not an integer"), "{err}");
+    }
+
+    #[test]
+    fn helm_hooks_are_read_as_helm_reads_them() {
+        let objects = vec![
+            object(
+                "migrate",
+                json!({HELM_HOOK: "Pre-Install, pre-upgrade, crd-install", HELM_HOOK_WEIGHT: "x",
+                       HELM_HOOK_DELETE_POLICY: "hook-succeeded,before-hook-creation,sometimes"}),
+            ),
+            object("smoke", json!({HELM_HOOK: "test-success"})),
+            object("first", json!({HELM_HOOK: "pre-install", HELM_HOOK_WEIGHT: "-5"})),
+        ];
+        let (manifest, hooks) = split(objects).unwrap();
+        assert!(manifest.is_empty());
+        let pre_install = for_phase(&hooks, Phase::PreInstall).unwrap();
+        let names: Vec<_> = pre_install.iter().map(|h| h.object.name()).collect();
+        assert_eq!(names, ["first", "migrate"]);
+        assert_eq!(pre_install[1].weight, 0);
+        assert_eq!(
+            pre_install[1].delete_policies,
+            [DeletePolicy::HookSucceeded, DeletePolicy::BeforeHookCreation]
+        );
+        assert_eq!(for_phase(&hooks, Phase::PreUpgrade).unwrap().len(), 1);
+        let tests = for_phase(&hooks, Phase::Test).unwrap();
+        assert_eq!(tests.len(), 1);
+        assert_eq!(tests[0].object.name(), "smoke");
+    }
+
+    #[test]
+    fn ketch_annotations_win_over_helms() {
+        let hook = parse(&object(
+            "x",
+            json!({HOOK: "post-install", HELM_HOOK: "pre-install"}),
+        ))
+        .unwrap();
+        assert_eq!(hook.phases, [Phase::PostInstall]);
     }
 }
