@@ -353,6 +353,7 @@ impl<'t, 'c, 'n> State<'t, 'c, 'n> {
         mark: usize,
         out: &mut String,
     ) -> R<bool> {
+        self.burn()?;
         let decl = &r.pipe.decl;
         if !decl.is_empty() {
             if r.pipe.is_assign {

@@ -145,6 +145,39 @@ impl Arg {
     }
 }
 
+// ---- dropping deep trees without recursion ----
+
+impl Drop for List {
+    fn drop(&mut self) {
+        let mut stack = std::mem::take(&mut self.nodes);
+        while let Some(node) = stack.pop() {
+            if let Node::If(mut b) | Node::Range(mut b) | Node::With(mut b) = node {
+                stack.append(&mut b.list.nodes);
+                if let Some(e) = &mut b.else_list {
+                    stack.append(&mut e.nodes);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        let mut stack: Vec<Arg> = self
+            .cmds
+            .iter_mut()
+            .flat_map(|c| c.args.drain(..))
+            .collect();
+        while let Some(arg) = stack.pop() {
+            match arg {
+                Arg::Pipe(mut p) => stack.extend(p.cmds.iter_mut().flat_map(|c| c.args.drain(..))),
+                Arg::Chain { node, .. } => stack.push(*node),
+                _ => {}
+            }
+        }
+    }
+}
+
 // ---- Go's String() of nodes ----
 
 impl std::fmt::Display for Arg {
