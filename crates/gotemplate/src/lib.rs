@@ -12,6 +12,9 @@
 
 pub mod fmt;
 pub mod func;
+#[cfg(test)]
+mod probe;
+pub mod sprig;
 pub mod value;
 
 pub use func::{Func, FuncMap, FuncResult, Type};
