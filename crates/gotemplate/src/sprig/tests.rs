@@ -9,11 +9,14 @@ fn shown(r: Result<Value, String>) -> String {
     }
 }
 
-/// Expected strings come from Go + Sprig v3.3.0 (tests/goprobe-sprig, `sprig_want.jsonl`).
+/// Expected strings come from Go + Sprig v3.3.0 (tests/goprobe-sprig, `sprig_want.jsonl`, `semver_want.jsonl`).
 #[test]
 fn functions_answer_as_sprig() {
     let funcs = super::funcs();
-    let cases = probe::cases(include_str!("../../tests/goprobe-sprig/sprig_want.jsonl"));
+    let mut cases = probe::cases(include_str!("../../tests/goprobe-sprig/sprig_want.jsonl"));
+    cases.extend(probe::cases(include_str!(
+        "../../tests/goprobe-sprig/semver_want.jsonl"
+    )));
     let mut failures = Vec::new();
     for c in &cases {
         let name = c.line["f"].as_str().unwrap_or_default();
