@@ -3,7 +3,7 @@
 //! and Helm's `include` and `tpl`, which the executor runs.
 
 use crate::exec::Item;
-use crate::fmt::sprint_value;
+use crate::fmt::{self, sprint_value};
 use crate::func::Type;
 use crate::value::Value;
 
@@ -96,12 +96,11 @@ pub fn call(b: Builtin, args: &[Item]) -> Result<Value, String> {
         Builtin::Le => le(&args[0].v, &args[1].v).map(Value::Bool),
         Builtin::Gt => le(&args[0].v, &args[1].v).map(|t| Value::Bool(!t)),
         Builtin::Ge => lt(&args[0].v, &args[1].v).map(|t| Value::Bool(!t)),
-        Builtin::Print => Ok(Value::string(sprint(args.iter().map(|a| &a.v)))),
-        Builtin::Println => Ok(Value::string(sprintln(args.iter().map(|a| &a.v)))),
+        Builtin::Print => fmt::sprint(&values(args)).map(Value::string),
+        Builtin::Println => fmt::sprintln(&values(args)).map(Value::string),
         Builtin::Printf => {
             let format = args[0].v.as_str().unwrap_or("");
-            let rest: Vec<Value> = args[1..].iter().map(|a| a.v.clone()).collect();
-            Ok(Value::string(sprintf(format, &rest)))
+            fmt::sprintf(format, &values(&args[1..])).map(Value::string)
         }
         Builtin::Html => Ok(Value::string(html_escape(&eval_args(args)))),
         Builtin::Js => Ok(Value::string(js_escape(&eval_args(args)))),
@@ -378,80 +377,8 @@ fn le(a: &Value, b: &Value) -> Result<bool, String> {
     eq(a, std::iter::once(b))
 }
 
-/// `fmt.Sprint`: spaces between operands when neither side is a string.
-pub fn sprint<'a>(args: impl Iterator<Item = &'a Value>) -> String {
-    let mut out = String::new();
-    let mut prev_string = true;
-    for (i, a) in args.enumerate() {
-        let is_string = matches!(a, Value::String(_));
-        if i > 0 && !is_string && !prev_string {
-            out.push(' ');
-        }
-        out.push_str(&sprint_value(a));
-        prev_string = is_string;
-    }
-    out
-}
-
-/// `fmt.Sprintln`: spaces between all operands, then a newline.
-pub fn sprintln<'a>(args: impl Iterator<Item = &'a Value>) -> String {
-    let mut out = String::new();
-    for (i, a) in args.enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(&sprint_value(a));
-    }
-    out.push('\n');
-    out
-}
-
-/// `fmt.Sprintf`, for the verbs `printf` needs until `crate::fmt::sprintf` (owned
-/// by the fmt module) replaces it: `%v %s %d %q %t %%` without flags.
-pub fn sprintf(format: &str, args: &[Value]) -> String {
-    let mut out = String::new();
-    let mut args_iter = args.iter();
-    let mut chars = format.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let Some(verb) = chars.next() else {
-            out.push_str("%!(NOVERB)");
-            break;
-        };
-        if verb == '%' {
-            out.push('%');
-            continue;
-        }
-        let Some(arg) = args_iter.next() else {
-            out.push_str(&format!("%!{verb}(MISSING)"));
-            continue;
-        };
-        match (verb, arg) {
-            ('v', a) => out.push_str(&sprint_value(a)),
-            ('s', Value::String(s)) => out.push_str(s),
-            ('s', a @ (Value::List(_) | Value::Map(_))) => out.push_str(&sprint_value(a)),
-            ('d', Value::Int(i) | Value::Int64(i)) => out.push_str(&i.to_string()),
-            ('q', Value::String(s)) => out.push_str(&crate::lex::go_quote(s)),
-            ('t', Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
-            (_, Value::Nil) => out.push_str(&format!("%!{verb}(<nil>)")),
-            (_, a) => out.push_str(&format!("%!{verb}({}={})", a.type_name(), sprint_value(a))),
-        }
-    }
-    let extra: Vec<&Value> = args_iter.collect();
-    if !extra.is_empty() {
-        out.push_str("%!(EXTRA ");
-        for (i, a) in extra.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(&format!("{}={}", a.type_name(), sprint_value(a)));
-        }
-        out.push(')');
-    }
-    out
+fn values(args: &[Item]) -> Vec<Value> {
+    args.iter().map(|a| a.v.clone()).collect()
 }
 
 /// Go's `evalArgs` for `html`, `js`, `urlquery`: one string as is, else `fmt.Sprint`
