@@ -12,6 +12,7 @@
 
 pub mod fmt;
 pub mod func;
+pub mod serial;
 pub mod value;
 
 pub use func::{Func, FuncMap, FuncResult, Type};
