@@ -10,6 +10,7 @@
 //! - `serial`: `toYaml`, `toJson`, `fromYaml`, ... byte-identical to Helm's.
 //! - `crypto`: certificates, keys, passwords, random strings.
 
+pub mod crypto;
 pub mod fmt;
 pub mod func;
 pub mod serial;
