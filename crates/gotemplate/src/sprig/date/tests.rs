@@ -1,0 +1,1 @@
+//! Date functions against Go.
