@@ -40,8 +40,12 @@ impl Loc {
                     return ("UTC".into(), 0);
                 };
                 let off = tz.offset_from_utc_datetime(&utc.naive_utc());
-                let name = off.abbreviation().unwrap_or("").to_string();
-                (name, off.fix().local_minus_utc())
+                let secs = off.fix().local_minus_utc();
+                // chrono-tz has no name for zones tzdata names by offset (`+11`, `+0530`).
+                let name = off
+                    .abbreviation()
+                    .map_or_else(|| numeric_zone_name(secs), str::to_string);
+                (name, secs)
             }
         }
     }
@@ -55,6 +59,17 @@ impl Loc {
             .map(|d| self.at(secs + d))
             .find(|(n, _)| n == name)
             .map(|(_, off)| off)
+    }
+}
+
+/// tzdata's name for a zone without letters: `+11`, `-03`, `+0530`.
+fn numeric_zone_name(secs: i32) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let m = secs.unsigned_abs() / 60;
+    if m.is_multiple_of(60) {
+        format!("{sign}{:02}", m / 60)
+    } else {
+        format!("{sign}{:02}{:02}", m / 60, m % 60)
     }
 }
 
