@@ -9,6 +9,7 @@
 //! - `sprig`: Sprig v3's function library.
 //! - `serial`: `toYaml`, `toJson`, `fromYaml`, ... byte-identical to Helm's.
 //! - `crypto`: certificates, keys, passwords, random strings.
+//! - `helm`: Helm's whole function map (Sprig, serialization, Helm's duration helpers).
 
 pub mod builtins;
 pub mod crypto;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod exec;
 pub mod fmt;
 pub mod func;
+pub mod helm;
 pub mod lex;
 pub mod parse;
 #[cfg(test)]

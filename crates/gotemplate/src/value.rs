@@ -55,6 +55,11 @@ pub trait Object {
     fn to_value(&self) -> Value {
         Value::Nil
     }
+    /// The object as `Any`, for functions that take a particular host type back
+    /// (`dateModify` a `time.Time`); `None` if it cannot be taken back.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 impl fmt::Debug for Value {
