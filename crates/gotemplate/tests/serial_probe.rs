@@ -299,6 +299,15 @@ fn probe_results(input: &str, file: &str) -> String {
     }
 }
 
+fn assert_none_differ(failures: &[String], checked: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures[..failures.len().min(15)].join("\n")
+    );
+}
+
 #[test]
 fn serialization_matches_go() {
     let values = cases();
@@ -333,17 +342,7 @@ fn serialization_matches_go() {
         }
     }
     assert_eq!(values.len(), expected.lines().count());
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} differ:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(15)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_none_differ(&failures, checked);
 }
 
 /// Hand-written YAML and JSON texts: the cases charts meet, and the error paths.
@@ -541,15 +540,5 @@ fn readers_match_go() {
         mutated_failures <= 725,
         "{mutated_failures} mutated YAML texts differ"
     );
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} differ:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(15)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_none_differ(&failures, checked);
 }
