@@ -3,9 +3,14 @@
 //! (BurntSushi/toml), and the readers `fromYaml`, `fromYamlArray`, `fromJson`, `fromJsonArray`.
 
 mod json;
+mod json_in;
 mod keys;
 mod resolve;
+mod yaml_in;
 mod yaml_out;
+
+pub use json_in::{from_json, from_json_array};
+pub use yaml_in::{from_yaml, from_yaml_array};
 
 use crate::func::{FuncMap, Type};
 use crate::value::Value;
@@ -60,6 +65,19 @@ pub fn funcs() -> FuncMap {
     });
     f.add("mustToRawJson", ANY, None, |a| {
         to_raw_json(&a[0]).map(Value::from)
+    });
+    const S: &[Type] = &[Type::String];
+    f.add("fromYaml", S, None, |a| {
+        Ok(from_yaml(a[0].as_str().unwrap_or("")))
+    });
+    f.add("fromYamlArray", S, None, |a| {
+        Ok(from_yaml_array(a[0].as_str().unwrap_or("")))
+    });
+    f.add("fromJson", S, None, |a| {
+        Ok(from_json(a[0].as_str().unwrap_or("")))
+    });
+    f.add("fromJsonArray", S, None, |a| {
+        Ok(from_json_array(a[0].as_str().unwrap_or("")))
     });
     f
 }

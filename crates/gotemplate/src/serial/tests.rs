@@ -140,3 +140,57 @@ fn json_matches_go() {
         "{\n  \"a\": [\n    1,\n    \"x\"\n  ],\n  \"e\": {}\n}"
     );
 }
+
+#[test]
+fn from_yaml_basics() {
+    use super::{from_json, from_yaml, from_yaml_array, to_json};
+    let j = |v| to_json(&v).unwrap();
+    // Expected strings from Helm's fromYaml/fromJson (goprobe-serial "from" mode).
+    assert_eq!(
+        j(from_yaml("a: 1\nb: yes\nc: 0755")),
+        r#"{"a":1,"b":true,"c":493}"#
+    );
+    assert_eq!(j(from_yaml("")), "{}");
+    assert_eq!(j(from_yaml_array("- a\n- 1.5")), r#"["a",1.5]"#);
+    assert_eq!(
+        j(from_yaml("a: b: c")),
+        r#"{"Error":"error converting YAML to JSON: yaml: mapping values are not allowed in this context"}"#
+    );
+    assert_eq!(
+        j(from_json("{\"a\" 1}")),
+        r#"{"Error":"invalid character '1' after object key"}"#
+    );
+}
+
+#[test]
+fn from_yaml_hostile_inputs_are_errors() {
+    use super::{from_json, from_yaml};
+    // Billion laughs: go-yaml's alias ratio check.
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let v = from_yaml(&bomb);
+    let Value::Map(m) = v else { panic!() };
+    assert!(
+        m.borrow()["Error"]
+            .as_str()
+            .unwrap()
+            .contains("excessive aliasing")
+    );
+    // Deep nesting: bounded, no stack overflow.
+    let deep = "[".repeat(200_000);
+    let Value::Map(m) = from_yaml(&deep) else {
+        panic!()
+    };
+    assert!(m.borrow().contains_key("Error"));
+    let deep = "- ".repeat(20_000) + "x";
+    let _ = from_yaml(&deep);
+    let Value::Map(m) = from_json(&"[".repeat(200_000)) else {
+        panic!()
+    };
+    assert!(m.borrow().contains_key("Error"));
+}
