@@ -435,7 +435,10 @@ mod tests {
                        HELM_HOOK_DELETE_POLICY: "hook-succeeded,before-hook-creation,sometimes"}),
             ),
             object("smoke", json!({HELM_HOOK: "test-success"})),
-            object("first", json!({HELM_HOOK: "pre-install", HELM_HOOK_WEIGHT: "-5"})),
+            object(
+                "first",
+                json!({HELM_HOOK: "pre-install", HELM_HOOK_WEIGHT: "-5"}),
+            ),
         ];
         let (manifest, hooks) = split(objects).unwrap();
         assert!(manifest.is_empty());
@@ -445,7 +448,10 @@ mod tests {
         assert_eq!(pre_install[1].weight, 0);
         assert_eq!(
             pre_install[1].delete_policies,
-            [DeletePolicy::HookSucceeded, DeletePolicy::BeforeHookCreation]
+            [
+                DeletePolicy::HookSucceeded,
+                DeletePolicy::BeforeHookCreation
+            ]
         );
         assert_eq!(for_phase(&hooks, Phase::PreUpgrade).unwrap().len(), 1);
         let tests = for_phase(&hooks, Phase::Test).unwrap();
