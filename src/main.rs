@@ -39,7 +39,8 @@ fn run() -> u8 {
         .without_time()
         .with_target(false)
         .init();
-    // One TLS provider for kube, reqwest and oci-client (see CRATES.md).
+    // kube, reqwest and oci-client all use rustls; with aws-lc-rs installed as
+    // the process default none of them has to pick a crypto provider itself.
     rustls::crypto::aws_lc_rs::default_provider()
         .install_default()
         .ok();

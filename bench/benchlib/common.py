@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Generated inputs (charts, index) live here; every benchmark regenerates what is missing.
 WORK = REPO / "target" / "bench"
 # The Helm the benchmarks compare against, built from its Go module by tests/tools/helm. The
-# e2e interop tests keep their own pin (v3.22.0, the tool's default).
+# e2e interop tests keep their own pin (v3.21.4, the tool's default).
 HELM_VERSION = "v4.3.1"
 
 

@@ -1,16 +1,17 @@
 //! Reading chart archives (`NAME-VERSION.tgz`) safely: decompressed bytes are
 //! capped while they stream (a gzip bomb fails fast, memory stays bounded),
-//! and only regular files and directories under one top-level directory, with
+//! the archive must be exactly one gzip member whose checksum holds, and only
+//! regular files and directories under one top-level directory, with
 //! relative paths that stay inside it, are accepted. The top-level directory
 //! is stripped; the files then go through the same chart assembly as a
 //! directory (see [`super::loader`]).
 
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 use tar::EntryType;
 
 use super::loader::{Budget, LoadError, MAX_CHART_SIZE, MAX_FILE_SIZE, build_chart, join};
@@ -40,7 +41,7 @@ pub(crate) fn read_files<R: Read>(
 ) -> Result<Vec<ChartFile>, LoadError> {
     let tripped = Rc::new(Cell::new(false));
     let capped = CappedReader {
-        inner: MultiGzDecoder::new(reader),
+        inner: GzDecoder::new(BufReader::new(reader)),
         remaining: budget.remaining().saturating_add(HEADER_ALLOWANCE),
         tripped: Rc::clone(&tripped),
     };
@@ -128,7 +129,43 @@ pub(crate) fn read_files<R: Read>(
         });
     }
     checker.check_conflicts()?;
+    check_gzip_end(archive.into_inner()).map_err(|e| match e {
+        GzipEnd::Read(e) => broken(e),
+        GzipEnd::Trailing(message) => LoadError::CorruptArchive {
+            archive: origin.to_string(),
+            message: message.to_string(),
+        },
+    })?;
     Ok(files)
+}
+
+enum GzipEnd {
+    Read(io::Error),
+    Trailing(&'static str),
+}
+
+/// Reads the gzip member to its end, so that its checksum is checked (tar
+/// stops at its end marker, before the gzip trailer), and refuses anything
+/// after it: a second member or other bytes would be data no one checked.
+fn check_gzip_end<R: Read>(mut rest: CappedReader<GzDecoder<BufReader<R>>>) -> Result<(), GzipEnd> {
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| {
+        if e.kind() == io::ErrorKind::InvalidInput && !rest.tripped.get() {
+            GzipEnd::Trailing("the compressed data is damaged (its gzip checksum does not match)")
+        } else {
+            GzipEnd::Read(e)
+        }
+    })?;
+    let mut compressed = rest.inner.into_inner();
+    let after = compressed.fill_buf().map_err(GzipEnd::Read)?;
+    match after {
+        [] => Ok(()),
+        [0x1f, 0x8b, ..] => Err(GzipEnd::Trailing(
+            "it holds more than one gzip member; a chart archive is one",
+        )),
+        _ => Err(GzipEnd::Trailing(
+            "there are bytes after the end of the gzip data",
+        )),
+    }
 }
 
 /// Checks entry paths one by one: relative, no `..`, one common top-level

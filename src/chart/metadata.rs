@@ -61,9 +61,13 @@ pub struct Dependency {
 }
 
 impl Dependency {
-    /// The name the subchart goes by in its parent: its alias, else its name.
+    /// The name the subchart goes by in its parent: its alias, else its name
+    /// (an empty alias is none, as in Helm).
     pub fn scope(&self) -> &str {
-        self.alias.as_deref().unwrap_or(&self.name)
+        self.alias
+            .as_deref()
+            .filter(|alias| !alias.is_empty())
+            .unwrap_or(&self.name)
     }
 }
 
@@ -95,16 +99,28 @@ pub enum MetadataError {
         "name {0:?} must be lower case letters, digits and '-' (it becomes a file and object name)"
     )]
     BadName(String),
-    #[error("version {0:?} is not strict SemVer 2 (e.g. 1.2.3 or 1.2.3-rc.1): {1}")]
+    #[error("version {0:?} is not a semantic version (e.g. 1.2.3 or 1.2.3-rc.1): {1}")]
     BadVersion(String, String),
     #[error("type must be \"application\" or \"library\" (got {0:?})")]
     BadType(String),
     #[error("dependencies[{0}]: name is required")]
     DependencyName(usize),
+    #[error(
+        "dependencies[{0}]: name {1:?} is not a chart name (lower case letters, digits, '-' and \
+         '_'); it names the chart in charts/ and in its repository, so it cannot be a path"
+    )]
+    BadDependencyName(usize, String),
+    #[error(
+        "dependencies[{0}]: alias {1:?} may hold only letters, digits, '-' and '_' (it names \
+         the subchart's values and its folder)"
+    )]
+    BadAlias(usize, String),
 }
 
 impl Metadata {
-    /// Checks the fields Helm checks, plus strict SemVer for `version`.
+    /// Checks the fields Helm checks. `version` is read as Helm reads it
+    /// (Masterminds' `NewVersion`: `v1.2.3` and `1.2` pass); `ketch package`
+    /// asks for strict SemVer on top.
     pub fn validate(&self) -> Result<(), MetadataError> {
         if self.api_version != "v2" {
             return Err(MetadataError::ApiVersion(self.api_version.clone()));
@@ -115,16 +131,29 @@ impl Metadata {
         if !is_chart_name(&self.name) {
             return Err(MetadataError::BadName(self.name.clone()));
         }
-        semver::Version::parse(&self.version)
-            .map_err(|e| MetadataError::BadVersion(self.version.clone(), e.to_string()))?;
+        crate::version::parse_version(&self.version)
+            .map_err(|e| MetadataError::BadVersion(self.version.clone(), e.reason().to_string()))?;
         if let Some(t) = &self.chart_type
             && t != "application"
             && t != "library"
         {
             return Err(MetadataError::BadType(t.clone()));
         }
-        if let Some(i) = self.dependencies.iter().position(|d| d.name.is_empty()) {
-            return Err(MetadataError::DependencyName(i));
+        for (i, dependency) in self.dependencies.iter().enumerate() {
+            if dependency.name.is_empty() {
+                return Err(MetadataError::DependencyName(i));
+            }
+            if !is_chart_name(&dependency.name) {
+                return Err(MetadataError::BadDependencyName(i, dependency.name.clone()));
+            }
+            // Helm's `aliasNameFormat`.
+            if let Some(alias) = &dependency.alias
+                && !alias
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(MetadataError::BadAlias(i, alias.clone()));
+            }
         }
         Ok(())
     }

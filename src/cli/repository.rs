@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::ValuesArgs;
+
 #[derive(Debug, Args)]
 pub struct PackageArgs {
     /// Chart directories
@@ -26,6 +28,12 @@ pub struct PackageArgs {
     /// Run `ketch dep update` on each chart first
     #[arg(short = 'u', long = "dependency-update")]
     pub dependency_update: bool,
+    /// Values lint renders the chart with (render and schema problems are warnings)
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Refuse the chart for any lint error or warning, as `ketch lint --strict`
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Subcommand)]

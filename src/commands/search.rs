@@ -39,7 +39,7 @@ pub fn run(command: &SearchCommand) -> Result<()> {
                         h.name.clone(),
                         h.version.clone(),
                         h.app_version.clone(),
-                        truncate(&h.description, MAX_COLUMN),
+                        super::output::cut(&h.description, MAX_COLUMN),
                     ]
                 })
                 .collect();
@@ -55,12 +55,4 @@ pub fn run(command: &SearchCommand) -> Result<()> {
         OutputFormat::Yaml => print!("{}", ketch::yaml::to_string(&hits)?),
     }
     Ok(())
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(width - 3).collect();
-    format!("{cut}...")
 }

@@ -26,7 +26,7 @@ use crate::package::{sha256_hex, write_archive};
 use crate::registry::{RegistryError, RegistryOptions};
 use crate::repo::fetch::{self, Fetcher, MAX_ARCHIVE_SIZE};
 use crate::repo::{Credentials, RepoError, RepoSettings, Repository};
-use crate::version::{Constraint, Version, highest_match, parse_version};
+use crate::version::{Constraint, Version, highest_match, parse_version, same_version};
 use archives::ArchiveCache;
 use lock::{ChartLock, LOCK_FILE, LockedDependency, requirements_digest};
 use source::{Origin, RepoIndexes};
@@ -674,12 +674,7 @@ async fn fetch_one(
         });
     }
     let chart = chart::load_archive(bytes.as_slice(), &origin)?;
-    let same_version = chart.metadata.version == pinned.version
-        || matches!(
-            (parse_version(&chart.metadata.version), parse_version(&pinned.version)),
-            (Ok(a), Ok(b)) if a == b
-        );
-    if chart.metadata.name != *name || !same_version {
+    if chart.metadata.name != *name || !same_version(&chart.metadata.version, &pinned.version) {
         return Err(DepError::ArchiveMismatch {
             dependency: name.clone(),
             origin,

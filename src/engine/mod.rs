@@ -1,6 +1,7 @@
 //! Rendering: each chart's templates through minijinja, with the template
-//! context DESIGN.md fixes (`values release chart capabilities files template`),
-//! strict undefined values, and bounded evaluation.
+//! context every ketch chart sees (`values release chart capabilities files
+//! template`, listed in README.md under "Templates"), strict undefined
+//! values, and bounded evaluation.
 
 pub mod capabilities;
 mod diagnostic;
@@ -184,6 +185,39 @@ pub fn render(
     }
     setup?;
     Ok(rendered)
+}
+
+/// Compiles every template of `chart` and of its subcharts without rendering
+/// any: a syntax error, unlike what a render with some values finds, makes a
+/// chart unusable whatever values it is given. Charts of another engine are
+/// not ketch's to compile and are skipped.
+pub fn check_syntax(chart: &Chart) -> Result<(), EngineError> {
+    let options = RenderOptions::default();
+    let shared = shared_environment(&options);
+    check_chart_syntax(chart, chart.name(), &shared, &options)
+}
+
+fn check_chart_syntax(
+    chart: &Chart,
+    path: &str,
+    shared: &Environment<'static>,
+    options: &RenderOptions,
+) -> Result<(), EngineError> {
+    if chart.metadata.engine() == Some(ENGINE_MINIJINJA) {
+        let env = environment(shared, chart, &Value::UNDEFINED, options);
+        for file in &chart.templates {
+            compile_template(&env, file, &format!("{path}/templates/{}", file.path))?;
+        }
+    }
+    for sub in &chart.subcharts {
+        check_chart_syntax(
+            sub,
+            &format!("{path}/charts/{}", sub.name()),
+            shared,
+            options,
+        )?;
+    }
+    Ok(())
 }
 
 /// What a render does, in order: the charts to set up and the templates to

@@ -9,11 +9,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::action::render::render_chart;
+use crate::action::render::render_user_values;
 use crate::chart::{Chart, loader};
 use crate::engine::{Capabilities, ReleaseInfo};
 use crate::kube_schema;
-use crate::values::ValueOptions;
+use crate::values::{UserValues, ValueOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,6 +94,21 @@ impl LintRequest<'_> {
 
     /// Lints `chart`, already loaded from `self.chart`.
     pub fn check(&self, chart: Chart, stdin: &mut dyn Read) -> Report {
+        match self.values.merge_values(stdin) {
+            Ok(user) => self.check_with_values(chart, &user),
+            Err(err) => Report {
+                chart: self.chart.display().to_string(),
+                findings: vec![error(
+                    "values",
+                    &self.chart.display().to_string(),
+                    err.to_string(),
+                )],
+            },
+        }
+    }
+
+    /// Lints `chart` with the user's values merged already (`self.values` is not read).
+    pub fn check_with_values(&self, chart: Chart, user: &UserValues) -> Report {
         let mut report = Report {
             chart: self.chart.display().to_string(),
             findings: Vec::new(),
@@ -101,8 +116,7 @@ impl LintRequest<'_> {
         check_metadata(&chart, &mut report.findings);
         practices::check_default_values(&chart, &mut report.findings);
         let release = ReleaseInfo::install("release-name", "default");
-        let rendered = match render_chart(chart, &self.values, &release, &self.capabilities, stdin)
-        {
+        let rendered = match render_user_values(chart, user, &release, &self.capabilities, None) {
             Ok(rendered) => rendered,
             Err(err) => {
                 report

@@ -1,8 +1,14 @@
 //! `ketch package`: a chart directory to a reproducible `NAME-VERSION.tgz`.
 //!
-//! The chart is linted and loaded first (nothing is written for a chart with
-//! lint errors or a version that is not SemVer); the archive is built in
-//! memory, read back through the safe loader, and written atomically.
+//! Nothing is written for a chart the archive would be unusable with: a
+//! Chart.yaml, values.yaml or values.schema.json that does not load, values
+//! that fail the chart's schema or miss a declared dependency, a template
+//! that does not compile, a version that is not strict SemVer. The chart is
+//! then linted with the values given (the chart's defaults without `-f` or
+//! `--set*`): what the render and the Kubernetes schemas find are warnings,
+//! as a chart may need values its defaults do not hold (`required`), unless
+//! `strict`, which refuses what `ketch lint --strict` refuses. The archive is
+//! built in memory, read back through the safe loader, and written atomically.
 
 pub mod archive;
 
@@ -14,9 +20,9 @@ use sha2::{Digest, Sha256};
 
 use crate::atomic::AtomicFile;
 use crate::chart::{self, Chart, ChartFile, LoadError};
-use crate::engine::Capabilities;
-use crate::lint::{LintRequest, Severity};
-use crate::values::ValueOptions;
+use crate::engine::{self, Capabilities, EngineError};
+use crate::lint::{Finding, LintRequest, Severity};
+use crate::values::{self, UserValues, ValuesError};
 use crate::yaml::YamlError;
 
 pub use archive::write_archive;
@@ -31,14 +37,40 @@ pub enum PackageError {
     Load(#[from] LoadError),
     #[error(transparent)]
     Yaml(#[from] YamlError),
+    #[error("{chart}: not packaged: {source}")]
+    Values {
+        chart: String,
+        #[source]
+        source: ValuesError,
+    },
+    #[error("{chart}: not packaged: {source}")]
+    Template {
+        chart: String,
+        #[source]
+        source: EngineError,
+    },
     #[error(
-        "{chart}: lint found {} error(s); fix them before packaging (`ketch lint {chart}`):\n{}",
-        .errors.len(),
-        .errors.join("\n")
+        "{chart}: lint found {} problem(s) and --strict refuses them; fix them \
+         (`ketch lint --strict {chart}`) or package without --strict:\n{}",
+        .problems.len(),
+        .problems.join("\n")
     )]
-    Lint { chart: String, errors: Vec<String> },
+    Lint {
+        chart: String,
+        problems: Vec<String>,
+    },
     #[error("--version {value:?} is not strict SemVer 2 (e.g. 1.2.3 or 1.2.3-rc.1): {reason}")]
     BadVersion { value: String, reason: String },
+    #[error(
+        "{chart}/Chart.yaml: version {version:?} is not strict SemVer 2; a package is named and \
+         indexed by its version, so ketch writes strict ones: set `version: {strict}` in Chart.yaml \
+         or pass `--version {strict}`"
+    )]
+    LooseVersion {
+        chart: String,
+        version: String,
+        strict: String,
+    },
     #[error(
         "SOURCE_DATE_EPOCH={0:?} is not a number of seconds since 1970-01-01; unset it or fix it"
     )]
@@ -61,6 +93,10 @@ pub struct PackageRequest<'a> {
     pub mtime: u64,
     /// What lint renders against.
     pub capabilities: Capabilities,
+    /// The values lint renders with (`-f`, `--set*`, merged); empty: the chart's defaults.
+    pub values: UserValues,
+    /// Refuse the chart for any lint error or warning, as `ketch lint --strict` does.
+    pub strict: bool,
 }
 
 /// A written package.
@@ -71,6 +107,9 @@ pub struct Package {
     pub version: String,
     /// Lower-case hex sha256 of the archive, as in repository indexes.
     pub sha256: String,
+    /// What lint found with the values given that did not stop packaging
+    /// (render and Kubernetes-schema errors, as warnings).
+    pub warnings: Vec<Finding>,
 }
 
 /// Entry mtimes: `SOURCE_DATE_EPOCH` when set (reproducible-builds.org), else 0.
@@ -107,7 +146,7 @@ pub fn package(request: &PackageRequest) -> Result<Package, PackageError> {
         Err(_) => None,
     };
     let metadata = loaded.as_ref().map(|chart| chart.metadata.clone());
-    lint(request, &shown, loaded)?;
+    let warnings = lint(request, &shown, loaded)?;
 
     let mut files = files?;
     let metadata = match metadata {
@@ -118,6 +157,13 @@ pub fn package(request: &PackageRequest) -> Result<Package, PackageError> {
         }
     };
     let (name, version) = (metadata.name, metadata.version);
+    if let Err(strict) = strict_version(&version) {
+        return Err(PackageError::LooseVersion {
+            chart: shown,
+            version,
+            strict,
+        });
+    }
 
     let bytes =
         write_archive(&name, &files, request.mtime).map_err(|error| PackageError::Write {
@@ -141,7 +187,19 @@ pub fn package(request: &PackageRequest) -> Result<Package, PackageError> {
         name,
         version,
         sha256: sha256_hex(&bytes),
+        warnings,
     })
+}
+
+/// Ok for a strict SemVer 2 version; else the strict form of a version Helm
+/// reads loosely (`v1.2` is `1.2.0`), for the hint.
+fn strict_version(version: &str) -> Result<(), String> {
+    if semver::Version::parse(version).is_ok() {
+        return Ok(());
+    }
+    Err(crate::version::parse_version(version)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| "1.2.3".to_string()))
 }
 
 /// Lower-case hex sha256, the digest format of Helm's index and Chart.lock.
@@ -157,32 +215,57 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// Lints the chart, `loaded` from its directory already (or loaded here, for
-/// the lint's own report of why it does not load).
-fn lint(request: &PackageRequest, shown: &str, loaded: Option<Chart>) -> Result<(), PackageError> {
+/// Refuses what makes the archive unusable, then lints the chart (`loaded`
+/// from its directory already) and returns the errors lint found, as
+/// warnings; `strict` refuses them, and lint's warnings too.
+fn lint(
+    request: &PackageRequest,
+    shown: &str,
+    loaded: Option<Chart>,
+) -> Result<Vec<Finding>, PackageError> {
+    let chart = match loaded {
+        Some(chart) => chart,
+        // Loaded again for the loader's own message.
+        None => chart::load(request.chart)?,
+    };
+    let refuse = |source| PackageError::Values {
+        chart: shown.to_string(),
+        source,
+    };
+    let (resolved, resolved_values) =
+        values::resolve(chart.clone(), request.values.values.clone()).map_err(refuse)?;
+    values::validate(&resolved, &resolved_values, Some(&request.values)).map_err(refuse)?;
+    engine::check_syntax(&chart).map_err(|source| PackageError::Template {
+        chart: shown.to_string(),
+        source,
+    })?;
+
     let lint = LintRequest {
         chart: request.chart,
-        values: ValueOptions::default(),
+        values: Default::default(),
         capabilities: request.capabilities.clone(),
     };
-    let report = match loaded {
-        Some(chart) => lint.check(chart, &mut io::empty()),
-        None => lint.run(&mut io::empty()),
-    };
-    let errors: Vec<String> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .map(|f| format!("  {f}"))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(PackageError::Lint {
+    let report = lint.check_with_values(chart, &request.values);
+    if request.strict && report.fails(true) {
+        return Err(PackageError::Lint {
             chart: shown.to_string(),
-            errors,
-        })
+            problems: report
+                .findings
+                .iter()
+                .filter(|f| f.severity >= Severity::Warning)
+                .map(|f| format!("  {f}"))
+                .collect(),
+        });
     }
+    Ok(report
+        .findings
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| Finding {
+            severity: Severity::Warning,
+            ..f
+        })
+        .collect())
 }
 
 /// Sets `version` / `appVersion` in the Chart.yaml among `files`, keeping its other keys in order.

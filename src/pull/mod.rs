@@ -17,7 +17,7 @@ use crate::atomic::AtomicFile;
 use crate::chart::{self, LoadError};
 use crate::repo::fetch::{self, MAX_ARCHIVE_SIZE};
 use crate::repo::{CachedVersion, Credentials, Fetcher, RepoError, RepoSettings};
-use crate::version::Constraint;
+use crate::version::{Constraint, same_version};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
@@ -60,6 +60,17 @@ pub enum PullError {
     NoDigest { url: String },
     #[error("--verify-digest {0:?}: expected sha256:HEX (64 hex digits)")]
     BadDigestFlag(String),
+    #[error(
+        "{origin} holds chart {found}, but the repository's index promised {expected}; \
+         the archive was refused and not saved (the index or the archive is wrong: tell the \
+         repository's owner)"
+    )]
+    ArchiveMismatch {
+        origin: String,
+        /// `NAME VERSION`.
+        expected: String,
+        found: String,
+    },
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error("{path}: already exists; remove it or pull into another --untardir")]
@@ -127,28 +138,50 @@ fn classify(reference: &str) -> Result<Reference<'_>, PullError> {
     }
 }
 
-/// Pulls as the module docs say; Ctrl-C removes the partial download.
+/// Pulls as the module docs say; Ctrl-C removes the partial download, and
+/// directories made for a pull that failed are removed again.
 pub async fn pull(request: &PullRequest) -> Result<Pulled, PullError> {
-    fetch::until_interrupted(pull_chart(request)).await
-}
-
-async fn pull_chart(request: &PullRequest) -> Result<Pulled, PullError> {
-    let wanted = match request.verify_digest.as_deref() {
-        None | Some("") => None,
-        Some(flag) => Some(parse_digest_flag(flag)?),
-    };
-    std::fs::create_dir_all(&request.destination).map_err(|e| io_error(&request.destination, e))?;
     let parent = match &request.untar {
         Some(dir) => request.destination.join(dir),
         None => request.destination.clone(),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| io_error(&parent, e))?;
-    let mut temp =
-        AtomicFile::create(&parent.join("pull.tgz")).map_err(|e| io_error(&parent, e))?;
+    let made = create_dirs(&parent)?;
+    let pulled = fetch::until_interrupted(pull_chart(request, &parent)).await;
+    if pulled.is_err() {
+        // Deepest first; a directory something else wrote into meanwhile stays.
+        for dir in made.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    pulled
+}
 
+/// Creates `dir` and its missing parents; returns those it made, outermost first.
+fn create_dirs(dir: &Path) -> Result<Vec<PathBuf>, PullError> {
+    // Without `.` parts: `rmdir` and `create_dir_all` trip over a path that ends in one.
+    let normal: PathBuf = dir.components().collect();
+    let missing: Vec<PathBuf> = normal
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && d.symlink_metadata().is_err())
+        .map(Path::to_path_buf)
+        .collect();
+    std::fs::create_dir_all(&normal).map_err(|e| io_error(dir, e))?;
+    Ok(missing.into_iter().rev().collect())
+}
+
+async fn pull_chart(request: &PullRequest, parent: &Path) -> Result<Pulled, PullError> {
+    let wanted = match request.verify_digest.as_deref() {
+        None | Some("") => None,
+        Some(flag) => Some(parse_digest_flag(flag)?),
+    };
+    let mut temp = AtomicFile::create(&parent.join("pull.tgz")).map_err(|e| io_error(parent, e))?;
+
+    // The chart name and version an index entry promised.
+    let mut promised = None;
     let (origin, sha256, expected) = match classify(&request.reference)? {
         Reference::Repo { repo, chart } => {
             let (url, credentials, entry) = resolve(request, repo, chart)?;
+            promised = Some((chart.to_string(), entry.version.clone()));
             let sha256 = Fetcher::new()?
                 .download(&url, &credentials, MAX_ARCHIVE_SIZE, &mut temp)
                 .await?;
@@ -185,10 +218,19 @@ async fn pull_chart(request: &PullRequest) -> Result<Pulled, PullError> {
         loaded.metadata.name.clone(),
         loaded.metadata.version.clone(),
     );
+    if let Some((chart, promised_version)) = promised
+        && (name != chart || !same_version(&version, &promised_version))
+    {
+        return Err(PullError::ArchiveMismatch {
+            origin,
+            expected: format!("{chart} {promised_version}"),
+            found: format!("{name} {version}"),
+        });
+    }
     let path = match &request.untar {
         Some(_) => {
             let files = chart::read_archive(BufReader::new(open()?), &origin)?;
-            extract::extract(&files, &parent, &name)?
+            extract::extract(&files, parent, &name)?
         }
         None => {
             let path = parent.join(format!("{name}-{version}.tgz"));

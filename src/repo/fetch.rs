@@ -150,7 +150,13 @@ pub fn index_url(repo_url: &str) -> Result<Url, RepoError> {
 /// A chart URL from an index, resolved against the repository's URL when relative.
 pub fn chart_url(repo_url: &str, chart_url: &str) -> Result<Url, RepoError> {
     if let Ok(url) = Url::parse(chart_url) {
-        return Ok(url);
+        return match url.scheme() {
+            "http" | "https" => Ok(url),
+            other => Err(RepoError::BadChartUrl {
+                url: chart_url.to_string(),
+                reason: format!("ketch downloads charts over http and https only, not {other}:"),
+            }),
+        };
     }
     let mut base = parse_url(repo_url)?;
     // The repository URL is a directory: resolve against `URL/`.
@@ -158,9 +164,9 @@ pub fn chart_url(repo_url: &str, chart_url: &str) -> Result<Url, RepoError> {
         let path = format!("{}/", base.path());
         base.set_path(&path);
     }
-    base.join(chart_url).map_err(|e| RepoError::BadUrl {
+    base.join(chart_url).map_err(|e| RepoError::BadChartUrl {
         url: chart_url.to_string(),
-        reason: e.to_string(),
+        reason: format!("it is not a URL ({e})"),
     })
 }
 
@@ -301,5 +307,15 @@ mod tests {
                 .contains("oci://")
         );
         assert!(parse_url("h/charts").is_err());
+        // An index entry may not send ketch to a file (or any other scheme).
+        let err = chart_url("https://h/charts", "file:///etc/passwd")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "file:///etc/passwd: a repository's index lists this as a chart archive, but ketch \
+             downloads charts over http and https only, not file:; the index is wrong: tell the \
+             repository's owner"
+        );
     }
 }

@@ -25,6 +25,11 @@ pub enum RepoError {
     BadName(String),
     #[error("{url}: not a repository URL: {reason}")]
     BadUrl { url: String, reason: String },
+    #[error(
+        "{url}: a repository's index lists this as a chart archive, but {reason}; \
+         the index is wrong: tell the repository's owner"
+    )]
+    BadChartUrl { url: String, reason: String },
     #[error("{url}: cannot connect: {message}; check the URL and that the server is up")]
     Unreachable { url: String, message: String },
     #[error("{url}: HTTP {status} {reason}{hint}")]

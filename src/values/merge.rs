@@ -1,7 +1,8 @@
 //! Deep merging of values trees, with Helm's two rules: user sources layer
 //! over each other keeping `null`s (`merge_into`, Helm's `mergeMaps`), and the
 //! user's values coalesce over chart defaults, where a `null` removes the
-//! default (`coalesce`, Helm's `coalesceTables`).
+//! default under it and stays where there is none (`coalesce`, Helm's
+//! `coalesceTablesFullKey`).
 
 use serde_json::Value;
 
@@ -10,7 +11,8 @@ use super::Values;
 /// What a `null` in the higher layer of a `coalesce` does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nulls {
-    /// The key is removed, whatever the lower layer holds.
+    /// A `null` over a value removes the key; over nothing (or a `null`) it
+    /// stays, as in Helm: templates see the key, holding `null`.
     Delete,
     /// The `null` replaces the lower value and stays, as a tombstone for a
     /// later coalesce (a subchart's values coalesce again with its defaults).
@@ -34,9 +36,9 @@ pub fn merge_into(base: &mut Values, overlay: Values) {
 
 /// Coalesces `over` (higher precedence) onto `under`: maps merge
 /// recursively; a scalar or list in `over` replaces what `under` holds (also
-/// a map: the higher layer wins a type conflict); a `null` in `over` removes
-/// the key or is kept, per `nulls`. With `Nulls::Delete` no `null` from
-/// `over` survives; `null`s in `under` (chart defaults) are left as they are.
+/// a map: the higher layer wins a type conflict); a `null` in `over` over a
+/// value removes the key or is kept, per `nulls`; over nothing it is kept.
+/// `null`s in `under` (chart defaults) are left as they are.
 /// Keys keep `under`'s order, then `over`'s new keys follow.
 pub fn coalesce(mut over: Values, under: &Values, nulls: Nulls) -> Values {
     let mut out = Values::new();
@@ -52,11 +54,7 @@ pub fn coalesce(mut over: Values, under: &Values, nulls: Nulls) -> Values {
             }
         }
     }
-    for (key, above) in over {
-        if let Some(value) = own_value(above, nulls) {
-            out.insert(key, value);
-        }
-    }
+    out.extend(over);
     out
 }
 
@@ -66,18 +64,7 @@ pub(crate) fn coalesce_value(above: Value, below: &Value, nulls: Nulls) -> Optio
         (Value::Object(above), Value::Object(below)) => {
             Some(Value::Object(coalesce(above, below, nulls)))
         }
-        (above, _) => own_value(above, nulls),
-    }
-}
-
-/// A higher-layer value with nothing under it.
-pub(crate) fn own_value(above: Value, nulls: Nulls) -> Option<Value> {
-    match (above, nulls) {
-        (Value::Null, Nulls::Delete) => None,
-        (Value::Object(mut map), Nulls::Delete) => {
-            strip_nulls(&mut map);
-            Some(Value::Object(map))
-        }
+        (Value::Null, below) if nulls == Nulls::Delete && !below.is_null() => None,
         (above, _) => Some(above),
     }
 }
@@ -139,9 +126,10 @@ mod tests {
             json!({"resources": {"limits": null}, "keep": null, "unknown": null, "m": {"n": null, "o": 1}}),
         );
         let out = coalesce(over, &under, Nulls::Delete);
+        // A null with no default under it stays (Helm keeps `--set unknown=null`).
         assert_eq!(
             Value::Object(out),
-            json!({"resources": {"requests": {"cpu": "1"}}, "m": {"o": 1}})
+            json!({"resources": {"requests": {"cpu": "1"}}, "unknown": null, "m": {"n": null, "o": 1}})
         );
     }
 

@@ -7,8 +7,10 @@
 //! and globals coalesced per subchart) -> `schema::validate`.
 //!
 //! Where ketch differs from Helm, on purpose:
-//! - a `null` from the user removes the key even where no default sits under
-//!   it (Helm leaves a `null` there); the top chart's own `null` defaults stay;
+//! - the top chart's own `null` defaults stay (a user's `null` removes a
+//!   default under it and is kept as `null` where there is none, as in Helm);
+//! - a user's `null` under `global` is removed once it has reached every
+//!   subchart (Helm keeps it where no default sits under it);
 //! - a declared dependency matches a subchart by name only (version ranges are
 //!   `dependency build`'s business), and two instances with one name are an error;
 //! - conditions and tags are evaluated at every level, also below a chart

@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 
 use serde_json::Value;
 
-use super::merge::{Nulls, coalesce, coalesce_value, own_value, strip_nulls};
+use super::merge::{Nulls, coalesce, coalesce_value, strip_nulls};
 use super::{GLOBAL_KEY, Values, ValuesError, dotted, kind_of, lookup};
 use crate::chart::{Chart, Dependency, ImportValue};
 use crate::parallel;
@@ -336,7 +336,11 @@ fn coalesce_scope(
     let mut defaults = Values::clone(&scoped.defaults);
     if !root {
         // A subchart's `x: null` default would shadow globals; the top chart's stays (Helm #32530).
-        strip_nulls(&mut defaults);
+        for default in defaults.values_mut() {
+            if let Value::Object(table) = default {
+                strip_nulls(table);
+            }
+        }
     }
     // Subchart scopes and `global` are coalesced again further down, where a
     // user's `null` still has a default to remove: keep it until then.
@@ -352,18 +356,19 @@ fn coalesce_scope(
     let mut out = Values::new();
     for (key, default) in defaults {
         let value = match user.shift_remove(&key) {
+            None if default.is_null() && !root => None,
             None => Some(default),
+            // Helm's `coalesceValues`: at the top of a scope a user's `null`
+            // removes what values.yaml has there, even a `null`.
+            Some(Value::Null) if nulls_for(&key) == Nulls::Delete => None,
             Some(given) => coalesce_value(given, &default, nulls_for(&key)),
         };
         if let Some(value) = value {
             out.insert(key, value);
         }
     }
-    for (key, given) in user {
-        if let Some(value) = own_value(given, nulls_for(&key)) {
-            out.insert(key, value);
-        }
-    }
+    // What values.yaml does not have is kept as given, `null`s too (as in Helm).
+    out.extend(user);
 
     let mut scopes = Vec::with_capacity(scoped.subs.len());
     for sub in &scoped.subs {

@@ -207,6 +207,11 @@ impl Parser<'_> {
         let full = join(path, &key);
         match last {
             None if key.is_empty() => Ok(Step::End),
+            // Helm ignores `=x` and `.a=x` at the top; a pair that sets nothing is a mistake.
+            Some(c @ ('=' | '.')) if key.is_empty() && path.is_empty() => Err(self.error(
+                self.pair_start,
+                format!("the key before {c:?} is empty; write NAME=VALUE"),
+            )),
             None => Err(self.error(self.pair_start, format!("key {full:?} has no value"))),
             Some(',') => Err(self.error(
                 self.pair_start,
@@ -294,7 +299,8 @@ impl Parser<'_> {
                 self.empty_value();
                 Ok((value, Step::More))
             }
-            SetKind::Literal => Ok((Value::String(self.rest()), Step::End)),
+            // More, as in Helm: the next pair finds the end, and `a.=x` is refused.
+            SetKind::Literal => Ok((Value::String(self.rest()), Step::More)),
             _ => match self.value_list()? {
                 ListRead::List(items) => Ok((Value::Array(items), Step::More)),
                 ListRead::End => Ok((Value::String(String::new()), Step::End)),
@@ -472,7 +478,7 @@ impl Parser<'_> {
     }
 }
 
-/// Sets `key` unless it is empty (Helm ignores `=x` and `.a=x` at the top).
+/// Sets `key` unless it is empty (`a.=` sets nothing in `a`, as in Helm).
 fn set(data: &mut Values, key: String, value: Value) {
     if !key.is_empty() {
         data.insert(key, value);
@@ -862,6 +868,35 @@ mod tests {
             err("a.b", SetKind::Literal).message,
             "key \"a.b\" has no value"
         );
+        // Helm's literal parser test: an empty name after the dot.
+        for expression in ["name1.=name2", "name1.="] {
+            assert_eq!(
+                err(expression, SetKind::Literal).message,
+                "key map \"name1\" has no value",
+                "{expression}"
+            );
+        }
+        assert_eq!(ok("a=", SetKind::Literal), json!({"a": ""}));
+    }
+
+    /// A pair with no name sets nothing: refused under every flag.
+    #[test]
+    fn empty_keys_are_refused() {
+        for kind in [
+            SetKind::Typed,
+            SetKind::String,
+            SetKind::Json,
+            SetKind::Literal,
+        ] {
+            for expression in ["=", "=x", ".a=x", "a=1,=2"] {
+                if kind == SetKind::Literal && expression.contains(',') {
+                    continue; // the rest after `=` is the value
+                }
+                let e = err(expression, kind);
+                assert!(e.message.contains("is empty"), "{expression} {kind:?}: {e}");
+            }
+        }
+        assert_eq!(err("a=1,=2", SetKind::Typed).position, 5);
     }
 
     #[test]

@@ -71,6 +71,12 @@ pub fn parse_version(input: &str) -> Result<Version, VersionError> {
     Ok(partial.to_version())
 }
 
+/// Whether two version strings name the same version: equal as written, or
+/// equal once read as Helm reads them (`v1.2` and `1.2.0`).
+pub fn same_version(a: &str, b: &str) -> bool {
+    a == b || matches!((parse_version(a), parse_version(b)), (Ok(a), Ok(b)) if a == b)
+}
+
 /// Orders versions by semver precedence: build metadata is ignored, so
 /// `1.2.3+a` and `1.2.3+b` are equal (unlike [`Version`]'s `Ord`).
 pub fn cmp_precedence(a: &Version, b: &Version) -> Ordering {

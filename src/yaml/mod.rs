@@ -140,6 +140,7 @@ pub fn value_to_string(value: &Value) -> Result<String, YamlError> {
 }
 
 mod fast;
+mod messages;
 mod quoting;
 #[cfg(test)]
 mod test_rng;
@@ -149,7 +150,7 @@ mod writer;
 fn error(origin: &str, err: &serde_saphyr::Error) -> YamlError {
     YamlError {
         origin: origin.to_string(),
-        message: err.to_string(),
+        message: err.render_with_formatter(&messages::UserMessages),
     }
 }
 

@@ -392,14 +392,62 @@ fn missing_chart_yaml_is_an_error() {
 }
 
 #[test]
-fn version_must_be_strict_semver() {
+fn version_must_be_a_semantic_version() {
     let dir = fixture("bad-version");
     let err = load_err(&dir);
     let expected = format!(
-        "{}/Chart.yaml: version \"1.0\" is not strict SemVer 2",
+        "{}/Chart.yaml: version \"1.2.3.4\" is not a semantic version",
         dir.display()
     );
     assert!(err.starts_with(&expected), "{err}");
+}
+
+/// Helm reads `version` with Masterminds' `NewVersion`: some public charts
+/// ship `v0.0.0`, and `1.2` means 1.2.0. Directories and archives alike.
+#[test]
+fn versions_helm_accepts_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    for version in ["v0.0.0", "1.2", "v1.2.3-rc.1+build"] {
+        let chart_yaml = CHART_YAML.replace("0.1.0", &format!("{version:?}"));
+        let dir = tmp.path().join("demo");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("Chart.yaml"), &chart_yaml).unwrap();
+        let loaded = chart::load(&dir).unwrap();
+        assert_eq!(loaded.metadata.version, version);
+
+        let tgz = tmp.path().join(format!("demo-{version}.tgz"));
+        ArchiveWriter::create(&tgz)
+            .file("demo/Chart.yaml", chart_yaml.as_bytes())
+            .finish();
+        assert_eq!(chart::load(&tgz).unwrap().metadata.version, version);
+    }
+}
+
+/// A dependency's name becomes a path (`charts/NAME`, `NAME-VERSION.tgz`):
+/// one that climbs out is refused where it is written, naming the file.
+#[test]
+fn dependency_names_and_aliases_that_are_paths_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    fs::create_dir_all(&dir).unwrap();
+    for (dependency, says) in [
+        (
+            "name: ../../x",
+            "dependencies[0]: name \"../../x\" is not a chart name",
+        ),
+        (
+            "name: db\n    alias: ../db",
+            "dependencies[0]: alias \"../db\" may hold only letters",
+        ),
+    ] {
+        let chart_yaml = format!("{CHART_YAML}dependencies:\n  - {dependency}\n");
+        fs::write(dir.join("Chart.yaml"), chart_yaml).unwrap();
+        let err = load_err(&dir);
+        assert!(
+            err.starts_with(&format!("{}/Chart.yaml: {says}", dir.display())),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -769,6 +817,46 @@ fn archive_must_have_one_top_level_directory() {
 
     let (_, err, _tmp) = refused(|p| ArchiveWriter::create(p).finish());
     assert!(matches!(err, LoadError::EmptyArchive { .. }), "{err:?}");
+}
+
+/// The gzip layer is checked as a whole: tar stops reading at its end
+/// marker, before the gzip checksum, and anything after the one member would
+/// be bytes nobody checked.
+#[test]
+fn damaged_or_padded_gzip_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.tgz");
+    ArchiveWriter::create(&good)
+        .file("demo/Chart.yaml", CHART_YAML.as_bytes())
+        .finish();
+    let bytes = fs::read(&good).unwrap();
+    chart::load(&good).unwrap();
+
+    let mut bad_crc = bytes.clone();
+    let crc_at = bad_crc.len() - 8;
+    bad_crc[crc_at] ^= 0xff;
+    let mut two_members = bytes.clone();
+    two_members.extend_from_slice(&bytes);
+    let mut garbage = bytes.clone();
+    garbage.extend_from_slice(b"trailing garbage");
+    for (name, data, says) in [
+        ("bad-crc", bad_crc, "checksum does not match"),
+        ("two-members", two_members, "more than one gzip member"),
+        ("garbage", garbage, "bytes after the end of the gzip data"),
+    ] {
+        let path = tmp.path().join(format!("{name}.tgz"));
+        fs::write(&path, data).unwrap();
+        let err = chart::load(&path).unwrap_err();
+        assert!(
+            matches!(err, LoadError::CorruptArchive { .. }),
+            "{name}: {err:?}"
+        );
+        assert!(err.to_string().contains(says), "{name}: {err}");
+        assert!(
+            err.to_string().starts_with(&path.display().to_string()),
+            "{err}"
+        );
+    }
 }
 
 /// A gzip bomb: hundreds of MiB of zeros in files each under the per-file

@@ -199,10 +199,13 @@ fn version_flags_rewrite_chart_yaml_in_the_archive() {
 #[test]
 fn nothing_is_written_for_an_invalid_chart_or_version() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = package(&fixture("broken"), tmp.path(), &[], &[]);
+    let out = package(&fixture("broken"), tmp.path(), &["--strict"], &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("lint found 1 error(s)"), "{stderr}");
+    assert!(
+        stderr.contains("lint found 1 problem(s) and --strict refuses them"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("missing"),
         "names the undefined value: {stderr}"
@@ -215,6 +218,34 @@ fn nothing_is_written_for_an_invalid_chart_or_version() {
         "{}",
         text(&out.stderr)
     );
+
+    // A version Helm reads loosely loads, but a package carries a strict one.
+    let loose = tempfile::tempdir().unwrap();
+    copy_with_mtime(&fixture("demo"), loose.path(), SystemTime::UNIX_EPOCH);
+    let chart_yaml = loose.path().join("Chart.yaml");
+    let source = fs::read_to_string(&chart_yaml).unwrap();
+    fs::write(
+        &chart_yaml,
+        source.replace("version: 1.2.3", "version: v1.2"),
+    )
+    .unwrap();
+    let out = package(loose.path(), tmp.path(), &[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "version \"v1.2\" is not strict SemVer 2; a package is named and indexed by its version, \
+             so ketch writes strict ones: set `version: 1.2.0` in Chart.yaml or pass `--version 1.2.0`"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = package(
+        loose.path(),
+        &loose.path().join("out"),
+        &["--version", "1.2.0"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
 
     let archive = tmp.path().join("x.tgz");
     fs::write(&archive, b"not a chart").unwrap();
@@ -231,4 +262,110 @@ fn nothing_is_written_for_an_invalid_chart_or_version() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(left, ["x.tgz"], "no archive or temporary file was left");
+}
+
+/// Writes a chart whose one template needs a value its defaults lack, as
+/// charts with `required` do.
+fn required_value_chart(dir: &Path, template: &str, values: &str, schema: Option<&str>) {
+    fs::create_dir_all(dir.join("templates")).unwrap();
+    fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: req\nversion: 0.1.0\ndescription: d\nannotations:\n  ketch.dev/engine: minijinja\n",
+    )
+    .unwrap();
+    fs::write(dir.join("values.yaml"), values).unwrap();
+    fs::write(dir.join("templates/configmap.yaml"), template).unwrap();
+    if let Some(schema) = schema {
+        fs::write(dir.join("values.schema.json"), schema).unwrap();
+    }
+}
+
+const REQUIRED_TAG: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: req\ndata:\n  \
+    tag: {{ values.tag | required('set tag') | quote }}\n  replicas: \"{{ values.replicas }}\"\n";
+
+/// Packaging refuses what makes the archive unusable; what a render with the
+/// default values finds is a warning (Helm packages such charts), `--strict`
+/// refuses it, and `-f`/`--set` lint with the values the chart is meant for.
+#[test]
+fn package_refuses_only_what_makes_the_archive_unusable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("req");
+    let schema = r#"{"type": "object", "properties": {"replicas": {"type": "integer"}}}"#;
+    required_value_chart(&chart, REQUIRED_TAG, "replicas: 1\n", Some(schema));
+    let dist = tmp.path().join("dist");
+    let archive = dist.join("req-0.1.0.tgz");
+
+    let out = package(&chart, &dist, &[], &[]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(archive.is_file());
+    assert!(
+        stderr.contains("lint found 1 problem(s) with the chart's default values"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("packaged anyway (--strict refuses them)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("set tag"), "{stderr}");
+    fs::remove_file(&archive).unwrap();
+
+    let out = package(&chart, &dist, &["--strict"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("set tag"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!archive.exists());
+
+    // With the values the chart is meant for, lint is clean, also under --strict.
+    let values = tmp.path().join("prod.yaml");
+    fs::write(&values, "tag: \"1.0\"\n").unwrap();
+    for extra in [
+        &["--set", "tag=1.0", "--strict"][..],
+        &["-f", values.to_str().unwrap(), "--strict"][..],
+    ] {
+        let out = package(&chart, &dist, extra, &[]);
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("WARN"), "{extra:?}: {stderr}");
+    }
+    fs::remove_file(&archive).unwrap();
+
+    // Values that fail the chart's own schema: from values.yaml or from the flags.
+    let out = package(&chart, &dist, &["--set", "replicas=many"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("req: not packaged"), "{stderr}");
+    assert!(stderr.contains("replicas"), "{stderr}");
+    required_value_chart(&chart, REQUIRED_TAG, "replicas: many\n", Some(schema));
+    let out = package(&chart, &dist, &[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not packaged"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A template that does not compile, whatever the values.
+    required_value_chart(&chart, "{% if %}\n", "replicas: 1\n", None);
+    let out = package(&chart, &dist, &[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("not packaged: req/templates/configmap.yaml"),
+        "{stderr}"
+    );
+
+    // values.yaml that does not parse.
+    required_value_chart(&chart, REQUIRED_TAG, "a: [1\n", None);
+    let out = package(&chart, &dist, &[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("values.yaml"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!archive.exists());
 }

@@ -412,6 +412,60 @@ fn pull_refuses_wrong_digests_hostile_archives_and_server_errors_leaving_nothing
     assert!(err.contains("not a chart reference"), "{err}");
 }
 
+/// An index entry is a promise of a chart name and version: an archive that
+/// holds another chart is refused (as `dep update` refuses it), and a failed
+/// pull leaves no directories it made behind.
+#[test]
+fn pull_refuses_an_archive_that_is_not_the_promised_chart() {
+    let home = Home::new();
+    let server = Server::start();
+    let evil = crate::support::package_versions(&home, "dist", "evil", &["6.6.6"]).remove(0);
+    let digest = sha256(&evil);
+    server.serve_file("/evil-6.6.6.tgz", &evil);
+    server.serve(
+        "/index.yaml",
+        200,
+        index_yaml(vec![entry("demo", "0.1.0", "evil-6.6.6.tgz", &digest)]),
+    );
+    home.ok(&["repo", "add", "r", &server.url]);
+
+    let err = home.fails(&["pull", "r/demo", "--version", "0.1.0", "-d", "out"]);
+    assert!(
+        err.contains(&format!(
+            "{}/evil-6.6.6.tgz holds chart evil 6.6.6, but the repository's index promised demo 0.1.0",
+            server.url
+        )),
+        "{err}"
+    );
+    assert!(
+        !home.path("out").exists(),
+        "{:?}",
+        files_in(&home.path("out"))
+    );
+
+    let err = home.fails(&[
+        "pull",
+        "r/demo",
+        "-d",
+        "out/a",
+        "--untar",
+        "--untardir",
+        "x/y",
+    ]);
+    assert!(err.contains("promised demo 0.1.0"), "{err}");
+    assert!(
+        !home.path("out").exists(),
+        "{:?}",
+        files_in(&home.path("out"))
+    );
+
+    // A directory that was there before stays.
+    fs::create_dir(home.path("kept")).unwrap();
+    home.fails(&["pull", "r/demo", "-d", "kept", "--untar"]);
+    assert!(home.path("kept").is_dir());
+    assert!(files_in(&home.path("kept")).is_empty());
+}
+
 #[test]
 fn repo_add_errors_name_the_url_and_add_nothing() {
     let home = Home::new();
@@ -695,6 +749,35 @@ fn search_follows_helm_semantics() {
     );
     let err = home.fails(&["search", "repo", "x", "--version", ">>1"]);
     assert!(err.contains("--version"), "{err}");
+}
+
+/// A remote index (or a Chart.yaml) may hold cells of any length: tables cut
+/// them instead of crashing (`format!` widths stop at 65,535).
+#[test]
+fn tables_survive_cells_of_any_length() {
+    let home = Home::new();
+    let server = Server::start();
+    let long = "9".repeat(70_000);
+    let mut hostile = entry("demo", &format!("1.0.0-{long}"), "demo.tgz", "");
+    hostile.app_version = Some(long.clone());
+    server.serve("/index.yaml", 200, index_yaml(vec![hostile]));
+    home.ok(&["repo", "add", "r", &server.url]);
+    let table = home.ok(&["search", "repo", "demo", "--devel"]);
+    let row = table.lines().nth(1).unwrap_or_default();
+    assert!(row.starts_with("r/demo\t1.0.0-999"), "{table}");
+    assert!(row.len() < 1000, "the row is cut: {} characters", row.len());
+
+    let chart = crate::support::write_chart(
+        &home,
+        "long",
+        "long",
+        "0.1.0",
+        &format!("  - name: dep\n    version: \"{long}\"\n    repository: file://../dep\n"),
+    );
+    let out = home.ketch(&["dep", "list", chart.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
 }
 
 #[test]

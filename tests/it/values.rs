@@ -284,6 +284,34 @@ fn null_from_the_user_deletes_defaults_in_chart_and_subchart() {
     );
 }
 
+/// Helm keeps a user's `null` where values.yaml has nothing under it
+/// (`--set name1=null` gives `name1: null`), and removes it with the default
+/// where there is one, at the top of a scope even a `null` default.
+#[test]
+fn a_null_for_a_key_the_chart_does_not_define_is_kept() {
+    let db = chart("db").defaults(json!({"port": 5432, "off": null}));
+    let app = chart("app")
+        .defaults(json!({"image": {"tag": "1"}, "gone": "x", "unset": null}))
+        .sub(db);
+    let user = merge(&ValueOptions {
+        set: vec![
+            "name1=null,image.extra=null,db.other=null,db.off=null,gone=null,unset=null".into(),
+        ],
+        set_json: vec![r#"j={"k":null}"#.into()],
+        ..ValueOptions::default()
+    });
+    let (_, values) = resolve(app, user.values).unwrap();
+    assert_eq!(values.get("name1"), Some(&Value::Null));
+    assert_eq!(values["image"], json!({"tag": "1", "extra": null}));
+    assert_eq!(values["j"], json!({"k": null}));
+    assert!(values.get("gone").is_none());
+    assert!(values.get("unset").is_none());
+    assert_eq!(
+        values["db"],
+        json!({"port": 5432, "other": null, "global": {}})
+    );
+}
+
 #[test]
 fn globals_flow_to_subcharts_and_their_subcharts() {
     let leaf = chart("leaf")
