@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "target" / "bench"
 # The Helm the benchmarks compare against, built from its Go module by tests/tools/helm. The
 # e2e interop tests keep their own pin (v3.21.4, the tool's default).
-HELM_VERSION = "v4.3.1"
+HELM_VERSION = "v4.3.2"
 
 
 # Debian packages the benchmarks need: PyYAML (to check that both tools render the same objects)
