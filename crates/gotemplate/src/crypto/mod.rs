@@ -6,6 +6,7 @@ mod cert;
 mod der;
 mod encoding;
 mod keys;
+mod password;
 
 use crate::func::{FuncMap, Type};
 use crate::value::Value;
@@ -309,6 +310,18 @@ fn certificate_funcs(f: &mut FuncMap) {
             cert::signed(str_arg(&a[0]), &a[1], &a[2], int_arg(&a[3]), &a[4], key)
         },
     );
+    f.add("derivePassword", &[Int, Str, Str, Str, Str], None, |a| {
+        // Go's parameter is a uint32.
+        let counter = int_arg(&a[0]) as u32;
+        let [kind, password, user, site] = [1, 2, 3, 4].map(|i| str_arg(&a[i]));
+        Ok(password::derive_password(counter, kind, password, user, site).into())
+    });
+    f.add("bcrypt", &[Str], None, |a| {
+        Ok(password::bcrypt(str_arg(&a[0])).into())
+    });
+    f.add("htpasswd", &[Str, Str], None, |a| {
+        Ok(password::htpasswd(str_arg(&a[0]), str_arg(&a[1])).into())
+    });
     f.add("buildCustomCert", &[Str, Str], None, |a| {
         cert::custom(str_arg(&a[0]), str_arg(&a[1]))
     });
