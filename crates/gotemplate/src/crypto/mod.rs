@@ -2,7 +2,11 @@
 //! hashes, base64/base32 with Go's error messages, random strings from the system's
 //! cryptographic generator, UUIDs, and Sprig's AES format (base64 of IV + AES-256-CBC).
 
+mod cert;
+mod der;
 mod encoding;
+mod keys;
+mod password;
 
 use crate::func::{FuncMap, Type};
 use crate::value::Value;
@@ -259,6 +263,7 @@ pub fn funcs() -> FuncMap {
         }
         Ok(chars.into_iter().collect::<String>().into())
     });
+    certificate_funcs(&mut f);
     f.add("uuidv4", &[], None, |_| uuid_v4().map(Value::from));
     f.add("encryptAES", SS, None, |a| {
         encrypt_aes(str_arg(&a[0]), str_arg(&a[1])).map(Value::from)
@@ -267,6 +272,59 @@ pub fn funcs() -> FuncMap {
         decrypt_aes(str_arg(&a[0]), str_arg(&a[1])).map(Value::from)
     });
     f
+}
+
+/// Sprig's key and certificate functions.
+fn certificate_funcs(f: &mut FuncMap) {
+    use Type::{Any, Int, List, String as Str};
+    f.add("genPrivateKey", &[Str], None, |a| {
+        Ok(keys::generate_pem(str_arg(&a[0])).into())
+    });
+    f.add("genCA", &[Str, Int], None, |a| {
+        cert::ca(str_arg(&a[0]), int_arg(&a[1]), None)
+    });
+    f.add("genCAWithKey", &[Str, Int, Str], None, |a| {
+        cert::ca(str_arg(&a[0]), int_arg(&a[1]), Some(str_arg(&a[2])))
+    });
+    f.add("genSelfSignedCert", &[Str, List, List, Int], None, |a| {
+        cert::self_signed(str_arg(&a[0]), &a[1], &a[2], int_arg(&a[3]), None)
+    });
+    f.add(
+        "genSelfSignedCertWithKey",
+        &[Str, List, List, Int, Str],
+        None,
+        |a| {
+            let key = Some(str_arg(&a[4]));
+            cert::self_signed(str_arg(&a[0]), &a[1], &a[2], int_arg(&a[3]), key)
+        },
+    );
+    f.add("genSignedCert", &[Str, List, List, Int, Any], None, |a| {
+        cert::signed(str_arg(&a[0]), &a[1], &a[2], int_arg(&a[3]), &a[4], None)
+    });
+    f.add(
+        "genSignedCertWithKey",
+        &[Str, List, List, Int, Any, Str],
+        None,
+        |a| {
+            let key = Some(str_arg(&a[5]));
+            cert::signed(str_arg(&a[0]), &a[1], &a[2], int_arg(&a[3]), &a[4], key)
+        },
+    );
+    f.add("derivePassword", &[Int, Str, Str, Str, Str], None, |a| {
+        // Go's parameter is a uint32.
+        let counter = int_arg(&a[0]) as u32;
+        let [kind, password, user, site] = [1, 2, 3, 4].map(|i| str_arg(&a[i]));
+        Ok(password::derive_password(counter, kind, password, user, site).into())
+    });
+    f.add("bcrypt", &[Str], None, |a| {
+        Ok(password::bcrypt(str_arg(&a[0])).into())
+    });
+    f.add("htpasswd", &[Str, Str], None, |a| {
+        Ok(password::htpasswd(str_arg(&a[0]), str_arg(&a[1])).into())
+    });
+    f.add("buildCustomCert", &[Str, Str], None, |a| {
+        cert::custom(str_arg(&a[0]), str_arg(&a[1]))
+    });
 }
 
 #[cfg(test)]

@@ -79,6 +79,13 @@ pub fn funcs() -> FuncMap {
     f.add("fromJsonArray", S, None, |a| {
         Ok(from_json_array(a[0].as_str().unwrap_or("")))
     });
+    // Sprig's: `json.Unmarshal` into `interface{}`, any JSON value, the error reported.
+    f.add("mustFromJson", S, None, |a| {
+        match json_in::read(a[0].as_str().unwrap_or(""))? {
+            (v, None) => Ok(v),
+            (_, Some(e)) => Err(e),
+        }
+    });
     f
 }
 

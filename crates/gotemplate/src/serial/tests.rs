@@ -194,3 +194,17 @@ fn from_yaml_hostile_inputs_are_errors() {
     };
     assert!(m.borrow().contains_key("Error"));
 }
+
+/// Sprig's mustFromJson through the function map; expected values printed by Sprig v3.3.0.
+#[test]
+fn must_from_json_as_sprig() {
+    let f = super::funcs();
+    let call = |text: &str| (f.get("mustFromJson").unwrap().body)(&[Value::from(text)]);
+    assert_eq!(
+        super::to_json(&call(r#"{"a":[1,2.5,"x"]}"#).unwrap()).unwrap(),
+        r#"{"a":[1,2.5,"x"]}"#
+    );
+    assert_eq!(super::to_json(&call("[1]").unwrap()).unwrap(), "[1]");
+    assert_eq!(super::to_json(&call("null").unwrap()).unwrap(), "null");
+    assert_eq!(call("{").unwrap_err(), "unexpected end of JSON input");
+}
