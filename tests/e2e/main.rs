@@ -18,6 +18,7 @@
 mod auth_registry;
 mod client_apply;
 mod deps;
+mod helm_charts;
 mod ml_stack;
 mod pull;
 mod registry;
