@@ -13,9 +13,11 @@
 //! `host:port`. Every test works in a namespace of its own and bounds every wait.
 //! `KETCH_TEST_HELM` names the Helm binary (`tests/tools/helm` builds it and prints its path)
 //! for the interoperability tests in `registry`. `KETCH_TEST_REGISTRY_LOG` (the registry's access
-//! log) and `KETCH_TEST_AUTH_REGISTRY{,_USER,_PASSWORD}` (a registry that needs a login) come
-//! from the same env file.
+//! log), `KETCH_TEST_AUTH_REGISTRY{,_USER,_PASSWORD}` (a registry that needs a login) and
+//! `KETCH_TEST_AUDIT_LOG` (the API server's audit log, read by `audit`) come from the same env
+//! file.
 
+mod audit;
 mod auth_registry;
 mod client_apply;
 mod deps;
@@ -24,6 +26,7 @@ mod pull;
 mod registry;
 mod releases;
 mod smoke;
+mod workloads;
 // Shared with the integration tests: ketch run with its own config and cache homes.
 #[allow(dead_code)]
 #[path = "../it/support.rs"]
@@ -128,4 +131,26 @@ impl TestNamespace {
     {
         Api::namespaced(self.client.clone(), &self.name)
     }
+}
+
+/// Writes a ketch chart `name` under `dir` with `values` and `templates` (file name, text);
+/// returns its path.
+fn write_chart(
+    dir: &std::path::Path,
+    name: &str,
+    values: &str,
+    templates: &[(&str, &str)],
+) -> String {
+    let chart = dir.join(name);
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\nannotations:\n  ketch.dev/engine: minijinja\n"),
+    )
+    .unwrap();
+    std::fs::write(chart.join("values.yaml"), values).unwrap();
+    for (file, text) in templates {
+        std::fs::write(chart.join("templates").join(file), text).unwrap();
+    }
+    chart.display().to_string()
 }
