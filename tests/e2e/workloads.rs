@@ -18,6 +18,9 @@ spec:
   replicas: 2
   serviceName: {{ release.name }}-db
   podManagementPolicy: Parallel
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate: {partition: {{ values.partition }}}
   selector:
     matchLabels: {app: '{{ release.name }}-db'}
   template:
@@ -92,7 +95,7 @@ async fn wait_covers_stateful_sets_and_daemon_sets() {
     let chart = write_chart(
         dir.path(),
         "workloads",
-        "stamp: one\nstuck: false\n",
+        "stamp: one\nstuck: false\npartition: 0\n",
         &[
             ("statefulset.yaml", STATEFUL_SET),
             ("daemonset.yaml", DAEMON_SET),
@@ -149,4 +152,22 @@ async fn wait_covers_stateful_sets_and_daemon_sets() {
     assert!(err.contains("timed out after 5s"), "{err}");
     assert!(err.contains("statefulset/w-db"), "{err}");
     assert!(!err.contains("daemonset/w-agent"), "{err}");
+
+    // A canary: with a partition of 1 only the second replica takes the new template and the
+    // revision never rolls over; --wait returns once that replica is ready.
+    ok(&deploy(
+        "upgrade",
+        "90s",
+        &["--set", "stamp=canary", "--set", "partition=1"],
+    ));
+    let status = stateful_sets.get("w-db").await.unwrap().status.unwrap();
+    assert_eq!(
+        (status.ready_replicas, status.updated_replicas),
+        (Some(2), Some(1)),
+        "{status:?}"
+    );
+    assert_ne!(
+        status.current_revision, status.update_revision,
+        "{status:?}"
+    );
 }
