@@ -43,7 +43,7 @@ def main(benches: list, doc: str) -> None:
     args = parser.parse_args()
     common.ensure_packages()
     common.GNU_TIME = common.gnu_time()
-    from . import deps, index, package, releases, render  # after parsing: --help needs no PyYAML
+    from . import deps, index, package, releases, render, serve  # after parsing: --help needs no PyYAML
     ketch = common.ketch_of(args)
     helm = None if args.no_helm else (args.helm or common.build_helm())
     versions = [subprocess.run([ketch, "version"], capture_output=True, text=True).stdout.strip()]
@@ -61,6 +61,8 @@ def main(benches: list, doc: str) -> None:
             rows = deps.rows(ketch, helm, args.runs)
         elif bench == "package":
             rows = package.rows(ketch, helm, args.runs)
+        elif bench == "serve":
+            rows = serve.rows(ketch, args.runs)
         elif bench == "upgrade":
             env, stop = cluster_env(args.cluster)
             if env is None:

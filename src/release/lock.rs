@@ -261,6 +261,12 @@ fn still_held(release: &str, lease: &Lease, now: Timestamp) -> Option<LockError>
     })
 }
 
+/// Whether a client that last renewed its lease `since` ago, and tries again every `every`,
+/// must stop now: by its next try the lease may have expired and be another client's.
+fn must_give_up(since: Duration, every: Duration, duration: Duration) -> bool {
+    since + every >= duration
+}
+
 /// Renews a held lease, each time only if it is unchanged since the last renewal.
 struct Renewal {
     api: Api<Lease>,
@@ -292,8 +298,7 @@ impl Renewal {
                 }
                 Err(RenewError::Unreachable(e)) => {
                     tracing::warn!("could not renew Lease {}: {e}", self.name);
-                    // Another client may take the lease once it expires: stop before that.
-                    if renewed.elapsed() + every >= duration {
+                    if must_give_up(renewed.elapsed(), every, duration) {
                         let _ = lost.send(Some(format!(
                             "it could not be renewed for {}s and is about to expire ({e})",
                             renewed.elapsed().as_secs()
@@ -357,5 +362,346 @@ impl Renewal {
         {
             *version = v;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against an in-memory stand-in for the API server's Lease endpoints (create, get, replace,
+    //! merge patch and delete, with the resourceVersion preconditions the real one enforces), so
+    //! that each request can be seen, the Lease changed behind the client's back and the server
+    //! made unreachable. tests/e2e/releases.rs takes the same paths on the real cluster.
+
+    use super::*;
+    use http::{Method, Request, Response, StatusCode};
+    use kube::client::Body;
+    use serde_json::Value;
+
+    /// Waits for the lock to be lost; the bound only keeps a broken renewer from hanging the test.
+    async fn lost(lock: &ReleaseLock) -> String {
+        tokio::time::timeout(Duration::from_secs(60), lock.lost())
+            .await
+            .expect("the lock was never reported lost")
+            .to_string()
+    }
+
+    #[derive(Default)]
+    struct LeaseServer {
+        lease: Option<Value>,
+        version: u64,
+        /// Every request as `METHOD STATUS`, or `METHOD unreachable`.
+        log: Vec<String>,
+        /// Requests fail as a refused connection does.
+        unreachable: bool,
+    }
+
+    type Shared = Arc<Mutex<LeaseServer>>;
+
+    fn reply(code: StatusCode, body: &Value) -> Response<Body> {
+        Response::builder()
+            .status(code)
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::to_vec(body).unwrap()))
+            .unwrap()
+    }
+
+    fn failure(code: StatusCode, reason: &str) -> Response<Body> {
+        let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                            "message": reason, "reason": reason, "code": code.as_u16()});
+        reply(code, &status)
+    }
+
+    impl LeaseServer {
+        /// Stores `lease` as a new resourceVersion of it.
+        fn store(&mut self, mut lease: Value) -> Value {
+            self.version += 1;
+            lease["metadata"]["resourceVersion"] = json!(self.version.to_string());
+            self.lease = Some(lease.clone());
+            lease
+        }
+
+        /// A precondition holds when it is absent or names the current resourceVersion.
+        fn holds(&self, precondition: Option<&Value>) -> bool {
+            let current = self
+                .lease
+                .as_ref()
+                .and_then(|l| l.pointer("/metadata/resourceVersion"));
+            precondition.is_none_or(|wanted| Some(wanted) == current)
+        }
+
+        fn answer(&mut self, method: &Method, named: bool, body: &[u8]) -> Response<Body> {
+            let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let Some(current) = self.lease.clone() else {
+                return if *method == Method::POST && !named {
+                    reply(StatusCode::CREATED, &self.store(body))
+                } else {
+                    failure(StatusCode::NOT_FOUND, "NotFound")
+                };
+            };
+            match (method.as_str(), named) {
+                ("POST", false) => failure(StatusCode::CONFLICT, "AlreadyExists"),
+                ("GET", true) => reply(StatusCode::OK, &current),
+                ("PUT" | "PATCH", true) => {
+                    if !self.holds(body.pointer("/metadata/resourceVersion")) {
+                        return failure(StatusCode::CONFLICT, "Conflict");
+                    }
+                    let mut lease = current;
+                    if *method == Method::PUT {
+                        lease = body;
+                    } else {
+                        json_patch::merge(&mut lease, &body);
+                    }
+                    reply(StatusCode::OK, &self.store(lease))
+                }
+                ("DELETE", true) => {
+                    if !self.holds(body.pointer("/preconditions/resourceVersion")) {
+                        return failure(StatusCode::CONFLICT, "Conflict");
+                    }
+                    self.lease = None;
+                    reply(StatusCode::OK, &current)
+                }
+                _ => failure(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
+            }
+        }
+
+        /// Changes the stored Lease as another client would.
+        fn edit(&mut self, change: impl FnOnce(&mut Value)) {
+            let mut lease = self.lease.clone().expect("a lease");
+            change(&mut lease);
+            self.store(lease);
+        }
+
+        fn holder(&self) -> Option<String> {
+            let lease = self.lease.as_ref()?;
+            lease
+                .pointer("/spec/holderIdentity")
+                .and_then(Value::as_str)
+                .map(String::from)
+        }
+
+        fn requests(&self, method: &str) -> Vec<&str> {
+            self.log
+                .iter()
+                .filter(|r| r.split(' ').next() == Some(method))
+                .map(String::as_str)
+                .collect()
+        }
+    }
+
+    fn client(server: &Shared) -> Client {
+        let server = Arc::clone(server);
+        let service = tower::service_fn(move |request: Request<Body>| {
+            let server = Arc::clone(&server);
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = body.collect_bytes().await.unwrap_or_default();
+                let mut server = server.lock().unwrap();
+                if server.unreachable {
+                    server.log.push(format!("{} unreachable", parts.method));
+                    return Err(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+                }
+                let named = !parts.uri.path().ends_with("/leases");
+                let response = server.answer(&parts.method, named, &body);
+                let line = format!("{} {}", parts.method, response.status().as_u16());
+                server.log.push(line);
+                Ok(response)
+            }
+        });
+        Client::new(service, "default")
+    }
+
+    fn options(duration: Duration) -> LockOptions {
+        LockOptions {
+            duration,
+            operation: "upgrade".into(),
+        }
+    }
+
+    async fn acquire(server: &Shared, duration: Duration) -> Result<ReleaseLock, LockError> {
+        ReleaseLock::acquire(&client(server), "ml", "web", &options(duration)).await
+    }
+
+    /// Renewed every 500 ms.
+    const SHORT: Duration = Duration::from_millis(1500);
+
+    #[tokio::test]
+    async fn a_free_release_is_locked_refused_to_others_and_given_back() {
+        let server = Shared::default();
+        let lock = acquire(&server, DEFAULT_DURATION).await.unwrap();
+        let holder = server.lock().unwrap().holder().unwrap();
+        assert!(
+            holder.ends_with(&format!("pid {} (upgrade)", std::process::id())),
+            "{holder}"
+        );
+
+        let refused = acquire(&server, DEFAULT_DURATION).await.err().unwrap();
+        let message = refused.to_string();
+        assert!(matches!(refused, LockError::Held { .. }), "{message}");
+        assert!(
+            message.contains("upgrade in progress") && message.contains(&holder),
+            "{message}"
+        );
+
+        lock.release().await;
+        let server = server.lock().unwrap();
+        assert!(server.lease.is_none(), "the lease was not given back");
+        assert_eq!(server.requests("DELETE"), ["DELETE 200"]);
+    }
+
+    #[tokio::test]
+    async fn an_expired_lease_is_taken_over() {
+        let server = Shared::default();
+        let ten_minutes_ago = Timestamp::now() - SignedDuration::from_mins(10);
+        server.lock().unwrap().store(json!({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": "ketch.release.web", "namespace": "ml"},
+            "spec": {"holderIdentity": "gone@elsewhere pid 1 (install)",
+                     "leaseDurationSeconds": 60,
+                     "acquireTime": MicroTime(ten_minutes_ago),
+                     "renewTime": MicroTime(ten_minutes_ago)},
+        }));
+        let lock = acquire(&server, DEFAULT_DURATION).await.unwrap();
+        let holder = server.lock().unwrap().holder().unwrap();
+        assert!(holder.ends_with("(upgrade)"), "{holder}");
+        assert_eq!(
+            server.lock().unwrap().requests("PUT"),
+            ["PUT 200"],
+            "taken over by a replace guarded by its resourceVersion"
+        );
+        lock.release().await;
+    }
+
+    #[tokio::test]
+    async fn a_deleted_lease_stops_the_operation() {
+        let server = Shared::default();
+        let lock = acquire(&server, SHORT).await.unwrap();
+        server.lock().unwrap().lease = None;
+
+        let message = lost(&lock).await;
+        assert!(
+            message.contains("lost its lock") && message.contains("its Lease was deleted"),
+            "{message}"
+        );
+        lock.release().await;
+        let server = server.lock().unwrap();
+        assert!(server.requests("DELETE").is_empty(), "{:?}", server.log);
+        assert!(server.lease.is_none(), "a lost lease was written again");
+    }
+
+    #[tokio::test]
+    async fn a_lease_taken_over_is_left_to_its_new_holder() {
+        let server = Shared::default();
+        let lock = acquire(&server, SHORT).await.unwrap();
+        server.lock().unwrap().edit(|lease| {
+            lease["spec"]["holderIdentity"] = json!("intruder@elsewhere pid 2 (install)");
+        });
+        let taken = server.lock().unwrap().version;
+
+        let message = lost(&lock).await;
+        assert!(
+            message.contains("held by intruder@elsewhere pid 2 (install) now"),
+            "{message}"
+        );
+        lock.release().await;
+        let server = server.lock().unwrap();
+        assert_eq!(server.version, taken, "the new holder's lease was written");
+        assert!(server.requests("DELETE").is_empty(), "{:?}", server.log);
+    }
+
+    #[tokio::test]
+    async fn a_lease_changed_by_someone_else_but_still_held_is_kept() {
+        let server = Shared::default();
+        let lock = acquire(&server, SHORT).await.unwrap();
+        server.lock().unwrap().edit(|lease| {
+            lease["metadata"]["labels"] = json!({"audited": "yes"});
+        });
+        // The next renewal meets a conflict, finds itself still the holder, and renews after.
+        let renewed_after_conflict = async {
+            loop {
+                let log = server.lock().unwrap().requests("PATCH").join(",");
+                if log.contains("PATCH 409,PATCH 200") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), renewed_after_conflict)
+            .await
+            .expect("no renewal after the conflict");
+        assert!(lock.lost.borrow().is_none(), "{:?}", lock.lost.borrow());
+
+        lock.release().await;
+        let server = server.lock().unwrap();
+        assert!(server.lease.is_none(), "{:?}", server.log);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_api_server_makes_the_client_give_the_lock_up() {
+        let server = Shared::default();
+        let lock = acquire(&server, SHORT).await.unwrap();
+        let last_written = {
+            let mut server = server.lock().unwrap();
+            server.unreachable = true;
+            server.version
+        };
+
+        let message = lost(&lock).await;
+        assert!(
+            message.contains("could not be renewed") && message.contains("about to expire"),
+            "{message}"
+        );
+        // Given up, the client sends nothing more, not even the delete.
+        let tries = server.lock().unwrap().log.len();
+        lock.release().await;
+        let server = server.lock().unwrap();
+        assert_eq!(server.log.len(), tries, "{:?}", server.log);
+        assert!(server.requests("PATCH").contains(&"PATCH unreachable"));
+        assert_eq!(server.version, last_written);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_api_server_is_reported_when_taking_the_lock() {
+        let server = Shared::default();
+        server.lock().unwrap().unreachable = true;
+        let message = acquire(&server, DEFAULT_DURATION)
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("cannot reach the cluster")
+                && message.contains("Lease ketch.release.web"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn renewals_give_up_at_the_last_try_before_the_lease_expires() {
+        let s = Duration::from_secs;
+        // A 60 s lease renewed every 20 s: after 20 s without renewal one try is left (at 40 s,
+        // before the expiry at 60 s); after 40 s none is.
+        assert!(!must_give_up(s(20), s(20), s(60)));
+        assert!(must_give_up(s(40), s(20), s(60)));
+        assert!(must_give_up(s(45), s(20), s(60)));
+        assert!(!must_give_up(Duration::ZERO, s(20), s(60)));
+    }
+
+    #[test]
+    fn a_lease_is_held_until_its_renewal_expires() {
+        let now = Timestamp::now();
+        let lease = |holder: &str, renewed_secs_ago: i64| Lease {
+            metadata: ObjectMeta::default(),
+            spec: Some(LeaseSpec {
+                holder_identity: Some(holder.into()),
+                lease_duration_seconds: Some(60),
+                renew_time: Some(MicroTime(now - SignedDuration::from_secs(renewed_secs_ago))),
+                ..LeaseSpec::default()
+            }),
+        };
+        let held = still_held("web", &lease("ada@h pid 7 (install)", 30), now);
+        let message = held.expect("held").to_string();
+        assert!(message.contains("ada@h pid 7 (install)") && message.contains("(in 30s)"));
+        assert!(still_held("web", &lease("ada@h pid 7 (install)", 61), now).is_none());
+        assert!(still_held("web", &lease("", 0), now).is_none(), "no holder");
     }
 }

@@ -98,6 +98,9 @@ fn deployment(d: &Value) -> Readiness {
     ))
 }
 
+/// Every replica ready and, under a rolling update, the replicas from the partition up on the
+/// new revision (all of them, and the revision rolled over, without a partition), as Helm and
+/// `kubectl rollout status` judge it. Under `OnDelete` the pods change only when deleted.
 fn stateful_set(s: &Value) -> Readiness {
     if !observed(s) {
         return waiting_for_controller();
@@ -105,22 +108,27 @@ fn stateful_set(s: &Value) -> Readiness {
     let want = int(s, "/spec/replicas").unwrap_or(1);
     let ready = int(s, "/status/readyReplicas").unwrap_or(0);
     let rolling = text(s, "/spec/updateStrategy/type").is_none_or(|t| t == "RollingUpdate");
+    let partition = int(s, "/spec/updateStrategy/rollingUpdate/partition").unwrap_or(0);
     let updated = int(s, "/status/updatedReplicas").unwrap_or(0);
     let revisions_match = text(s, "/status/currentRevision") == text(s, "/status/updateRevision");
-    if ready >= want && (!rolling || (updated >= want && revisions_match)) {
+    let rolled = updated >= want - partition && (partition > 0 || revisions_match);
+    if ready >= want && (!rolling || rolled) {
         return Readiness::Ready;
     }
     Readiness::Pending(format!("{ready}/{want} replicas ready, {updated} updated"))
 }
 
+/// A pod available on every node it should run on, each of the latest template under a rolling
+/// update (under `OnDelete` the pods change only when deleted).
 fn daemon_set(d: &Value) -> Readiness {
     if !observed(d) {
         return waiting_for_controller();
     }
     let want = int(d, "/status/desiredNumberScheduled").unwrap_or(0);
+    let rolling = text(d, "/spec/updateStrategy/type").is_none_or(|t| t == "RollingUpdate");
     let updated = int(d, "/status/updatedNumberScheduled").unwrap_or(0);
     let available = int(d, "/status/numberAvailable").unwrap_or(0);
-    if updated >= want && available >= want {
+    if (!rolling || updated >= want) && available >= want {
         return Readiness::Ready;
     }
     Readiness::Pending(format!(
@@ -195,6 +203,181 @@ mod tests {
                            "status": {"observedGeneration": 2, "updatedReplicas": 1, "replicas": 1, "availableReplicas": 1}});
         assert!(matches!(
             readiness("Deployment", &stale),
+            Readiness::Pending(_)
+        ));
+    }
+
+    /// A StatefulSet as the API server returns it (apps/v1, v1.36), with `status` as its
+    /// controller writes it: 3 replicas, revision `db-7c9f` rolling out over `db-5d8b`.
+    fn stateful_set(strategy: Value, status: Value) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": "ml", "generation": 2,
+                         "resourceVersion": "4711", "uid": "0b1e4b2c-58d4-4c6e-9b0a-3c1d2e4f5a6b"},
+            "spec": {
+                "replicas": 3, "serviceName": "db", "podManagementPolicy": "OrderedReady",
+                "revisionHistoryLimit": 10, "persistentVolumeClaimRetentionPolicy":
+                    {"whenDeleted": "Retain", "whenScaled": "Retain"},
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {"metadata": {"labels": {"app": "db"}},
+                             "spec": {"containers": [{"name": "db", "image": "postgres:17"}]}},
+                "updateStrategy": strategy,
+            },
+            "status": status,
+        })
+    }
+
+    fn sts_status(ready: i64, updated: i64, current_revision: &str) -> Value {
+        json!({
+            "observedGeneration": 2, "replicas": 3, "readyReplicas": ready,
+            "availableReplicas": ready, "currentReplicas": 3 - updated,
+            "updatedReplicas": updated, "currentRevision": current_revision,
+            "updateRevision": "db-7c9f", "collisionCount": 0,
+        })
+    }
+
+    #[test]
+    fn stateful_set_rollout() {
+        let rolling = json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}});
+        // Rolled out: the controller moved currentRevision to the new one.
+        let mut done = sts_status(3, 3, "db-7c9f");
+        done["currentReplicas"] = json!(3);
+        assert_eq!(
+            readiness("StatefulSet", &stateful_set(rolling.clone(), done)),
+            Readiness::Ready
+        );
+        // Half-way: ordinal 2 is on the new revision, 0 and 1 still on the old one.
+        assert_eq!(
+            readiness(
+                "StatefulSet",
+                &stateful_set(rolling.clone(), sts_status(3, 1, "db-5d8b"))
+            ),
+            Readiness::Pending("3/3 replicas ready, 1 updated".into())
+        );
+        // Every pod updated, one not ready yet.
+        assert_eq!(
+            readiness(
+                "StatefulSet",
+                &stateful_set(rolling.clone(), sts_status(2, 3, "db-7c9f"))
+            ),
+            Readiness::Pending("2/3 replicas ready, 3 updated".into())
+        );
+        // All pods updated but the revision not yet rolled over.
+        assert!(matches!(
+            readiness(
+                "StatefulSet",
+                &stateful_set(rolling.clone(), sts_status(3, 3, "db-5d8b"))
+            ),
+            Readiness::Pending(_)
+        ));
+        // The controller has not seen the new spec yet.
+        let mut stale = stateful_set(rolling, sts_status(3, 3, "db-7c9f"));
+        stale["status"]["observedGeneration"] = json!(1);
+        assert_eq!(readiness("StatefulSet", &stale), waiting_for_controller());
+        // Just created: no status at all.
+        let created = stateful_set(json!({"type": "RollingUpdate"}), json!({}));
+        assert_eq!(readiness("StatefulSet", &created), waiting_for_controller());
+    }
+
+    #[test]
+    fn stateful_set_partitioned_and_on_delete() {
+        // A canary: partition 2 updates ordinal 2 alone, and the revision never rolls over.
+        let canary = json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 2}});
+        assert_eq!(
+            readiness(
+                "StatefulSet",
+                &stateful_set(canary.clone(), sts_status(3, 1, "db-5d8b"))
+            ),
+            Readiness::Ready
+        );
+        assert!(matches!(
+            readiness(
+                "StatefulSet",
+                &stateful_set(canary.clone(), sts_status(3, 0, "db-5d8b"))
+            ),
+            Readiness::Pending(_)
+        ));
+        assert!(matches!(
+            readiness(
+                "StatefulSet",
+                &stateful_set(canary, sts_status(2, 1, "db-5d8b"))
+            ),
+            Readiness::Pending(_)
+        ));
+        // OnDelete: nothing is replaced until its pod is deleted; ready pods are enough.
+        let on_delete = json!({"type": "OnDelete"});
+        assert_eq!(
+            readiness(
+                "StatefulSet",
+                &stateful_set(on_delete.clone(), sts_status(3, 0, "db-5d8b"))
+            ),
+            Readiness::Ready
+        );
+        assert!(matches!(
+            readiness(
+                "StatefulSet",
+                &stateful_set(on_delete, sts_status(2, 0, "db-5d8b"))
+            ),
+            Readiness::Pending(_)
+        ));
+    }
+
+    /// A DaemonSet as the API server returns it, on `desired` nodes.
+    fn daemon_set(strategy: Value, desired: i64, updated: i64, available: i64) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "agent", "namespace": "ml", "generation": 3,
+                         "resourceVersion": "815", "uid": "5f2c1d7e-0a4b-4c3d-8e9f-1a2b3c4d5e6f"},
+            "spec": {
+                "revisionHistoryLimit": 10,
+                "selector": {"matchLabels": {"app": "agent"}},
+                "template": {"metadata": {"labels": {"app": "agent"}},
+                             "spec": {"containers": [{"name": "agent", "image": "fluent-bit:3"}]}},
+                "updateStrategy": strategy,
+            },
+            "status": {
+                "observedGeneration": 3, "desiredNumberScheduled": desired,
+                "currentNumberScheduled": desired, "numberMisscheduled": 0,
+                "numberReady": available, "numberAvailable": available,
+                "numberUnavailable": desired - available, "updatedNumberScheduled": updated,
+            },
+        })
+    }
+
+    #[test]
+    fn daemon_set_rollout() {
+        let rolling = json!({"type": "RollingUpdate",
+                             "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}});
+        assert_eq!(
+            readiness("DaemonSet", &daemon_set(rolling.clone(), 2, 2, 2)),
+            Readiness::Ready
+        );
+        // One node has the new pod, the other's old pod is being replaced.
+        assert_eq!(
+            readiness("DaemonSet", &daemon_set(rolling.clone(), 2, 1, 1)),
+            Readiness::Pending("1/2 pods available, 1 updated".into())
+        );
+        // Every pod updated, one not available yet.
+        assert!(matches!(
+            readiness("DaemonSet", &daemon_set(rolling.clone(), 2, 2, 1)),
+            Readiness::Pending(_)
+        ));
+        // No node matches its selector: nothing to wait for.
+        assert_eq!(
+            readiness("DaemonSet", &daemon_set(rolling.clone(), 0, 0, 0)),
+            Readiness::Ready
+        );
+        let mut stale = daemon_set(rolling, 2, 2, 2);
+        stale["status"]["observedGeneration"] = json!(2);
+        assert_eq!(readiness("DaemonSet", &stale), waiting_for_controller());
+        // OnDelete: the old pods stay until deleted; available pods are enough.
+        let on_delete = json!({"type": "OnDelete"});
+        assert_eq!(
+            readiness("DaemonSet", &daemon_set(on_delete.clone(), 2, 0, 2)),
+            Readiness::Ready
+        );
+        assert!(matches!(
+            readiness("DaemonSet", &daemon_set(on_delete, 2, 0, 1)),
             Readiness::Pending(_)
         ));
     }

@@ -677,25 +677,74 @@ mod tests {
         assert!(charts > 0);
     }
 
-    /// Times the fast reader on the benchmark inputs, when present:
-    /// `cargo test --release --lib -- --ignored --nocapture fast_reader_timing`.
+    /// What a values file sets: words, numbers, quantities, quoted strings, flow collections.
+    const SETTINGS: &[&str] = &[
+        "info",
+        "debug",
+        "llama-3-8b",
+        "true",
+        "8080",
+        "128Mi",
+        "\"1.0\"",
+        "'it''s'",
+        "[a, b]",
+        "{k: v}",
+        "~",
+    ];
+
+    /// `count` apps as the benchmark's values files list them (`apps:` of objects-1000), each
+    /// with settings drawn from [`SETTINGS`].
+    fn values_with_apps(rng: &mut Rng, count: usize) -> String {
+        let mut out = String::from(
+            "image:\n  repository: ghcr.io/example/server\n  tag: \"1.0.0\"\nresources:\n  \
+             requests: {cpu: 100m, memory: 128Mi}\n  limits: {cpu: 500m, memory: 256Mi}\napps:\n",
+        );
+        for i in 0..count {
+            out.push_str(&format!(
+                "  - name: app-{i}\n    replicas: {}\n    port: {}\n    settings:\n      \
+                 log_level: {}\n      model: {}\n      workers: {}\n",
+                1 + i % 3,
+                8000 + i,
+                rng.pick(SETTINGS),
+                rng.pick(SETTINGS),
+                rng.below(64),
+            ));
+        }
+        out
+    }
+
+    /// The benchmark's inputs at full size, generated from the excerpts in `fixtures/yaml`
+    /// (1000 objects, an umbrella of 100 subcharts, a values file of 1000 apps): the fast reader
+    /// takes each whole and reads what serde-saphyr reads. How fast it reads them is measured
+    /// by `bench/render`, where reading the rendered output is part of `ketch template`.
     #[test]
-    #[ignore]
-    fn fast_reader_timing() {
-        let dir = std::path::Path::new("/work/bench-inputs");
-        for name in [
-            "objects-1000.yaml",
-            "objects-1000-values.yaml",
-            "umbrella-100.yaml",
+    fn the_fast_reader_takes_benchmark_sized_inputs() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/yaml");
+        let mut rng = Rng(0x0b1e_c751_0000);
+        let mut inputs = Vec::new();
+        for (name, copies) in [
+            ("objects-rendered.yaml", 125),
+            ("umbrella-rendered.yaml", 50),
         ] {
-            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
-                continue;
-            };
-            let start = std::time::Instant::now();
-            for _ in 0..50 {
-                assert!(fast::parse_documents(std::hint::black_box(&text)).is_some());
-            }
-            println!("{name}: {:?} per read", start.elapsed() / 50);
+            let excerpt = std::fs::read_to_string(dir.join(name)).unwrap();
+            let documents = excerpt.matches("\n---\n").count() + 1;
+            // Each copy names its objects apart, as the full render does.
+            let text: String = (0..copies)
+                .map(|copy| excerpt.replace("bench-", &format!("bench-{copy}-")))
+                .collect();
+            inputs.push((name.to_string(), text, copies * documents));
+        }
+        inputs.push((
+            "values of 1000 apps".into(),
+            values_with_apps(&mut rng, 1000),
+            1,
+        ));
+        for (name, text, documents) in inputs {
+            let fast = fast::parse_documents(&text)
+                .unwrap_or_else(|| panic!("{name} ({} bytes) went to serde-saphyr", text.len()));
+            assert_eq!(fast.len(), documents, "{name}");
+            let slow = parse_all::<Value>(&text, "t").map_err(|e| e.message);
+            assert!(Ok(&fast) == slow.as_ref(), "{name}: the readers differ");
         }
     }
 

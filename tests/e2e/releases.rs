@@ -3,6 +3,7 @@
 //! the cluster holds (objects, their labels and annotations, the release Secrets, the Lease).
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -17,7 +18,8 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use super::{TestNamespace, client, wait_for, wait_gone};
+use super::audit::{AuditLog, object_writes};
+use super::{TestNamespace, client, wait_for, wait_gone, write_chart};
 
 /// Upper bound for one `ketch` run; each run also gets its own `--timeout`.
 pub(super) const KETCH_RUN: Duration = Duration::from_secs(180);
@@ -223,6 +225,16 @@ async fn ready_replicas(deployments: &Api<Deployment>, name: &str) -> (i32, i32)
     let want = d.spec.and_then(|s| s.replicas).unwrap_or(1);
     let ready = d.status.and_then(|s| s.ready_replicas).unwrap_or(0);
     (want, ready)
+}
+
+/// After a rollback from `neverReady`: web-web's pods can be scheduled again.
+async fn assert_schedulable(deployments: &Api<Deployment>) {
+    let d = deployments.get("web-web").await.unwrap();
+    let selector = d.spec.unwrap().template.spec.unwrap().node_selector;
+    assert!(
+        selector.is_none_or(|s| s.is_empty()),
+        "the rollback left the unschedulable pod spec"
+    );
 }
 
 #[tokio::test]
@@ -432,12 +444,7 @@ async fn atomic_upgrade_rolls_back_a_deployment_that_never_becomes_ready() {
         [(1, "superseded"), (2, "failed"), (3, "deployed")]
     );
     let deployments: Api<Deployment> = ns.api();
-    let d = deployments.get("web-web").await.unwrap();
-    let selector = d.spec.unwrap().template.spec.unwrap().node_selector;
-    assert!(
-        selector.is_none_or(|s| s.is_empty()),
-        "the rollback left the unschedulable pod spec"
-    );
+    assert_schedulable(&deployments).await;
 
     // A failing hook Job fails the upgrade; --atomic rolls back again.
     let err = fails(&[
@@ -784,8 +791,9 @@ async fn drift_is_corrected_by_the_next_upgrade() {
         secrets.get("web-secret").await.unwrap().data.unwrap()["token"].0,
         b"s3cr3t"
     );
-    // Nothing drifted since: the next upgrade writes no object.
-    let out = ok(&[
+    // Nothing drifted since: the next upgrade writes no object, as the API server saw it.
+    let audit = AuditLog::mark();
+    ok(&[
         "upgrade",
         "web",
         &chart,
@@ -794,10 +802,79 @@ async fn drift_is_corrected_by_the_next_upgrade() {
         "--set",
         "hook.enabled=false",
     ]);
+    let requests = audit.ketch_requests(&ns).await;
+    assert_eq!(object_writes(&requests), [""; 0], "{requests:#?}");
+}
+
+/// Only what changed is written, as the API server's audit log shows it (not as ketch reports
+/// it): an upgrade that changes nothing writes no object; one that changes a ConfigMap writes that
+/// ConfigMap alone, with one request more; objects changed or deleted behind the release's back
+/// are written again, each once (a field taken back from a `kubectl edit` costs one apply that
+/// the API server refuses with a conflict first).
+#[tokio::test]
+async fn only_what_changed_is_written_as_the_audit_log_shows() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-audit").await;
+    let n = ns.name.as_str();
+    let (chart, base) = install_without_hook(n, &[]);
+    let upgrade = |extra: &[&str]| ok(&[&["upgrade", "web", &chart][..], &base, extra].concat());
+
+    let audit = AuditLog::mark();
+    upgrade(&[]);
+    let unchanged = audit.ketch_requests(&ns).await;
+    assert_eq!(object_writes(&unchanged), [""; 0], "{unchanged:#?}");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("CHANGES: 0 applied, 6 unchanged"),
-        "{}",
-        text(&out)
+        unchanged.iter().any(|r| r.is_write()),
+        "the record and the Lease were not written: {unchanged:#?}"
+    );
+
+    let audit = AuditLog::mark();
+    upgrade(&["--set", "message=changed"]);
+    let one = audit.ketch_requests(&ns).await;
+    assert_eq!(
+        object_writes(&one),
+        [format!(
+            "patch /api/v1/namespaces/{n}/configmaps/web-config"
+        )],
+        "{one:#?}"
+    );
+    assert_eq!(
+        one.len(),
+        unchanged.len() + 1,
+        "unchanged: {unchanged:#?}\none ConfigMap changed: {one:#?}"
+    );
+
+    // Behind the release's back: the Deployment scaled, the Secret deleted.
+    let deployments: Api<Deployment> = ns.api();
+    let edit = PatchParams {
+        field_manager: Some("kubectl-edit".into()),
+        ..PatchParams::default()
+    };
+    deployments
+        .patch(
+            "web-web",
+            &edit,
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    let secrets: Api<Secret> = ns.api();
+    secrets
+        .delete("web-secret", &DeleteParams::default())
+        .await
+        .unwrap();
+    let audit = AuditLog::mark();
+    upgrade(&["--set", "message=changed"]);
+    let drift = audit.ketch_requests(&ns).await;
+    let mut writes = object_writes(&drift);
+    writes.sort();
+    assert_eq!(
+        writes,
+        [
+            format!("patch /api/v1/namespaces/{n}/secrets/web-secret"),
+            format!("patch /apis/apps/v1/namespaces/{n}/deployments/web-web"),
+        ],
+        "{drift:#?}"
     );
 }
 
@@ -1447,21 +1524,16 @@ async fn an_install_killed_mid_apply_is_completed_by_the_next_upgrade() {
     let n = ns.name.as_str();
     // A chart of 400 ConfigMaps: applying them takes long enough to be killed half-way.
     let dir = tempfile::tempdir().unwrap();
-    let chart = dir.path().join("many");
-    std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(
-        chart.join("Chart.yaml"),
-        "apiVersion: v2\nname: many\nversion: 0.1.0\nannotations:\n  ketch.dev/engine: minijinja\n",
-    )
-    .unwrap();
-    std::fs::write(chart.join("values.yaml"), "count: 400\n").unwrap();
-    std::fs::write(
-        chart.join("templates/configmaps.yaml"),
-        "{% for i in range(values.count) %}\n---\napiVersion: v1\nkind: ConfigMap\n\
-         metadata:\n  name: many-{{ i }}\ndata:\n  index: \"{{ i }}\"\n{% endfor %}\n",
-    )
-    .unwrap();
-    let chart = chart.display().to_string();
+    let chart = write_chart(
+        dir.path(),
+        "many",
+        "count: 400\n",
+        &[(
+            "configmaps.yaml",
+            "{% for i in range(values.count) %}\n---\napiVersion: v1\nkind: ConfigMap\n\
+             metadata:\n  name: many-{{ i }}\ndata:\n  index: \"{{ i }}\"\n{% endfor %}\n",
+        )],
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_ketch"))
         .args(["install", "many", &chart, "-n", n, "--lock-duration", "3s"])
         .stdout(Stdio::null())
@@ -1561,14 +1633,36 @@ async fn rollback_dry_run_shows_the_revision_and_changes_nothing() {
     assert!(err.contains('9'), "{err}");
 }
 
+/// Starts an install that renews its lock every second while it waits on a Deployment that
+/// never becomes ready, does `to_the_lease` to its Lease, and returns what the install printed
+/// and what `to_the_lease` returned. The install must have stopped on its lost lock (not on its
+/// wait's --timeout of 120s), leaving revision 1 pending for the next operation to settle.
+async fn install_losing_its_lock<T, F: Future<Output = T>>(
+    client: &Client,
+    ns: &TestNamespace,
+    to_the_lease: impl FnOnce(Api<Lease>) -> F,
+) -> (String, T) {
+    let child = install_stuck_on_its_deployment(ns, &app_chart(), "3s", Stdio::piped()).await;
+    let done = to_the_lease(ns.api()).await;
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        stderr.contains("lost its lock") && !stderr.contains("timed out"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        statuses(&stored(client, &ns.name, "web").await),
+        [(1, "pending-install")]
+    );
+    (stderr, done)
+}
+
 #[tokio::test]
 async fn an_operation_whose_lock_is_taken_over_stops_and_leaves_the_lease_alone() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "rel-lost").await;
-    let chart = app_chart();
-    // Renewed every second; the install then waits for a Deployment that never becomes ready.
-    let child = install_stuck_on_its_deployment(&ns, &chart, "3s", Stdio::piped()).await;
-    let leases: Api<Lease> = ns.api();
     let intruder = "intruder@elsewhere pid 1 (upgrade)";
     let takeover = json!({"spec": {
         "holderIdentity": intruder,
@@ -1576,42 +1670,109 @@ async fn an_operation_whose_lock_is_taken_over_stops_and_leaves_the_lease_alone(
             k8s_openapi::jiff::Timestamp::now()
         ),
     }});
-    let started = Instant::now();
-    leases
-        .patch(
-            "ketch.release.web",
-            &PatchParams::default(),
-            &Patch::Merge(&takeover),
-        )
-        .await
-        .expect("take the lease over");
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "the install went on for {:?} after losing its lock",
-        started.elapsed()
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("lost its lock") && stderr.contains(intruder),
-        "{}",
-        text(&out)
-    );
-    // The new holder's lease is neither renewed nor deleted, and the record is not written
-    // again: the revision stays pending for the next operation to settle.
+    let (stderr, taken) = install_losing_its_lock(&client, &ns, |leases| async move {
+        leases
+            .patch(
+                "ketch.release.web",
+                &PatchParams::default(),
+                &Patch::Merge(&takeover),
+            )
+            .await
+            .expect("take the lease over")
+    })
+    .await;
+    assert!(stderr.contains(intruder), "{stderr}");
+    // The new holder's lease is neither renewed nor deleted.
+    let leases: Api<Lease> = ns.api();
     let lease = leases
         .get("ketch.release.web")
         .await
         .expect("the lease is kept");
     assert_eq!(
+        lease.metadata.resource_version, taken.metadata.resource_version,
+        "the lease was written after it was taken over"
+    );
+    assert_eq!(
         lease.spec.unwrap().holder_identity.as_deref(),
         Some(intruder)
     );
-    assert_eq!(
-        statuses(&stored(&client, &ns.name, "web").await),
-        [(1, "pending-install")]
+}
+
+#[tokio::test]
+async fn an_operation_whose_lease_is_deleted_stops_and_does_not_take_it_again() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-deleted").await;
+    let (stderr, ()) = install_losing_its_lock(&client, &ns, |leases| async move {
+        leases
+            .delete("ketch.release.web", &DeleteParams::default())
+            .await
+            .expect("delete the lease");
+    })
+    .await;
+    assert!(stderr.contains("its Lease was deleted"), "{stderr}");
+    let leases: Api<Lease> = ns.api();
+    assert!(
+        leases.get_opt("ketch.release.web").await.unwrap().is_none(),
+        "the lease was taken again"
     );
+}
+
+/// `rollback --atomic` to a revision that never becomes ready goes back to the revision deployed
+/// before the rollback.
+#[tokio::test]
+async fn atomic_rollback_to_a_revision_that_never_becomes_ready_goes_back() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rel-atomic-rb").await;
+    let n = ns.name.as_str();
+    let (chart, base) = install_without_hook(n, &[]);
+    // Revision 2 never becomes ready; without --wait its upgrade succeeds all the same.
+    ok(&[
+        &["upgrade", "web", &chart][..],
+        &base,
+        &["--set", "neverReady=true"],
+    ]
+    .concat());
+    ok(&[
+        &["upgrade", "web", &chart][..],
+        &base,
+        &["--set", "message=v3", "--wait", "--timeout", "90s"],
+    ]
+    .concat());
+
+    let err = fails(&[
+        "rollback",
+        "web",
+        "2",
+        "-n",
+        n,
+        "--atomic",
+        "--timeout",
+        "6s",
+    ]);
+    assert!(err.contains("timed out after 6s"), "{err}");
+    assert!(err.contains("rolled back to revision 3"), "{err}");
+    assert_eq!(
+        statuses(&stored(&client, n, "web").await),
+        [
+            (1, "superseded"),
+            (2, "superseded"),
+            (3, "superseded"),
+            (4, "failed"),
+            (5, "deployed")
+        ]
+    );
+    let history: Value =
+        serde_json::from_slice(&ok(&["history", "web", "-n", n, "-o", "json"]).stdout).unwrap();
+    assert_eq!(history[4]["description"], "Rollback to 3", "{history}");
+    // Revision 3's objects are back, and ready: --atomic waits for what it rolls back to.
+    let configmaps: Api<ConfigMap> = ns.api();
+    assert_eq!(
+        configmaps.get("web-config").await.unwrap().data.unwrap()["message"],
+        "v3"
+    );
+    let deployments: Api<Deployment> = ns.api();
+    assert_schedulable(&deployments).await;
+    assert_eq!(ready_replicas(&deployments, "web-web").await, (1, 1));
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::process::Command;
 use ketch::repo::{ChartVersion, IndexFile};
 use sha2::{Digest, Sha256};
 
-use crate::support::{Home, REPO, Server, files_in, sha256};
+use crate::support::{Home, REPO, Server, files_in, sha256, write_chart};
 
 /// An archive whose one entry climbs out of the chart directory.
 fn hostile_archive() -> Vec<u8> {
@@ -342,6 +342,102 @@ fn add_search_pull_and_remove_with_credentials() {
     assert!(err.contains("no repositories added"), "{err}");
     let err = home.fails(&["pull", "demo/demo"]);
     assert!(err.contains("no repository named \"demo\""), "{err}");
+}
+
+/// Credentials go only to the repository's own server (same scheme, host and port), as Helm
+/// sends them: with an index on one server whose archives are on another, `pull` and `dep update`
+/// fetch those archives without the repository's `Authorization` header, also when the
+/// repository's server redirects there; archives on the repository's server get it.
+#[test]
+fn credentials_are_sent_only_to_the_repositorys_own_server() {
+    let home = Home::new();
+    let repository = Server::start();
+    let elsewhere = Server::start();
+    repository.require_basic_auth("ada", "s3cret");
+    let url = format!("{}/charts", repository.url);
+    for version in ["1.0.0", "1.2.3", "2.0.0-rc.1"] {
+        let archive = home.package_demo("published", version);
+        elsewhere.serve_file(&format!("/demo-{version}.tgz"), &archive);
+        repository.serve_file(&format!("/charts/demo-{version}.tgz"), &archive);
+    }
+    let published = home.path("published");
+    home.ok(&[
+        "repo",
+        "index",
+        published.to_str().unwrap(),
+        "--url",
+        &elsewhere.url,
+    ]);
+    // 1.2.3 is on the other server; 1.0.0 on the repository's own (a relative URL); 2.0.0-rc.1
+    // is redirected from the repository's server to the other one.
+    let index = fs::read_to_string(published.join("index.yaml"))
+        .unwrap()
+        .replace(
+            &format!("{}/demo-1.0.0.tgz", elsewhere.url),
+            "demo-1.0.0.tgz",
+        )
+        .replace(
+            &format!("{}/demo-2.0.0-rc.1.tgz", elsewhere.url),
+            &format!("{url}/redirect/demo-2.0.0-rc.1.tgz"),
+        );
+    repository.serve("/charts/index.yaml", 200, index);
+    repository.redirect(
+        "/charts/redirect/demo-2.0.0-rc.1.tgz",
+        &format!("{}/demo-2.0.0-rc.1.tgz", elsewhere.url),
+    );
+    let login = ["--username", "ada", "--password", "s3cret"];
+    home.ok(&[&["repo", "add", "demo", &url][..], &login].concat());
+
+    let pull =
+        |version: &str| home.ok(&["pull", "demo/demo", "--version", version, "-d", "downloads"]);
+    pull("1.2.3");
+    pull("2.0.0-rc.1");
+    pull("1.0.0");
+    assert_eq!(
+        files_in(&home.path("downloads")),
+        ["demo-1.0.0.tgz", "demo-1.2.3.tgz", "demo-2.0.0-rc.1.tgz"]
+    );
+    // A bare URL on the other server is not under the repository either.
+    home.ok(&[
+        "pull",
+        &format!("{}/demo-1.2.3.tgz", elsewhere.url),
+        "-d",
+        "direct",
+    ]);
+
+    // dep update resolves through the same index.
+    let parent = write_chart(
+        &home,
+        "parent",
+        "parent",
+        "0.1.0",
+        "  - name: demo\n    version: 1.2.3\n    repository: '@demo'\n",
+    );
+    home.ok(&["dep", "update", parent.to_str().unwrap()]);
+    assert_eq!(files_in(&parent.join("charts")), ["demo-1.2.3.tgz"]);
+
+    let seen = elsewhere.requests();
+    let paths: Vec<&str> = seen.iter().map(|(path, _)| path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/demo-1.2.3.tgz",
+            "/demo-2.0.0-rc.1.tgz",
+            "/demo-1.2.3.tgz",
+            "/demo-1.2.3.tgz"
+        ]
+    );
+    for (path, auth) in &seen {
+        assert_eq!(auth, &None, "credentials sent to another server for {path}");
+    }
+    // The repository's own server got them with every request, archives included.
+    let own = repository.requests();
+    assert!(
+        own.iter()
+            .any(|(path, auth)| path == "/charts/demo-1.0.0.tgz" && auth.is_some()),
+        "{own:?}"
+    );
+    assert!(own.iter().all(|(_, auth)| auth.is_some()), "{own:?}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::future::join_all;
 use serde_json::Value;
@@ -340,7 +340,8 @@ async fn overwrite_replaces_a_version_when_allowed() {
 }
 
 /// 50 concurrent uploads of distinct versions and 500 concurrent downloads: every version is
-/// in the index, every archive served is whole.
+/// in the index, every archive served is whole, during the load and after it. (How fast `serve`
+/// answers is a benchmark's question, not this test's.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_uploads_and_downloads_lose_nothing() {
     const UPLOADS: usize = 50;
@@ -370,21 +371,16 @@ async fn concurrent_uploads_and_downloads_lose_nothing() {
     }
     let expected = Arc::new(expected);
 
-    let started = Instant::now();
     let uploads = join_all(archives.into_iter().map(|(_, archive)| {
         let http = http.clone();
         let url = url.clone();
-        tokio::spawn(async move {
-            let t = Instant::now();
-            (upload(&http, &url, archive, Some(TOKEN)).await, t.elapsed())
-        })
+        tokio::spawn(async move { upload(&http, &url, archive, Some(TOKEN)).await })
     }));
     let downloads = join_all((0..DOWNLOADS).map(|i| {
         let http = http.clone();
         let url = url.clone();
         let expected = Arc::clone(&expected);
         tokio::spawn(async move {
-            let t = Instant::now();
             if i % 5 == 0 {
                 let response = http.get(format!("{url}/index.yaml")).send().await.unwrap();
                 assert_eq!(response.status().as_u16(), 200);
@@ -416,39 +412,32 @@ async fn concurrent_uploads_and_downloads_lose_nothing() {
                     );
                 }
             }
-            t.elapsed()
         })
     }));
     let (uploads, downloads) = tokio::join!(uploads, downloads);
-    let wall = started.elapsed();
-    let mut upload_times = Vec::new();
     for result in uploads {
-        let (status, took) = result.expect("upload task");
-        assert_eq!(status, 201);
-        upload_times.push(took);
+        assert_eq!(result.expect("upload task"), 201);
     }
-    let mut download_times: Vec<Duration> = downloads
-        .into_iter()
-        .map(|r| r.expect("download task"))
-        .collect();
+    for result in downloads {
+        result.expect("download task");
+    }
 
     let idx = index(&http, &url).await;
     let listed: HashSet<String> = versions(&idx, "load").into_iter().collect();
     assert_eq!(listed.len(), 5 + UPLOADS, "versions lost from the index");
     assert_consistent(&storage, &idx);
-
-    upload_times.sort();
-    download_times.sort();
-    let pct = |v: &[Duration], p: usize| v[(v.len() * p / 100).min(v.len() - 1)];
-    eprintln!(
-        "serve load: {UPLOADS} uploads + {DOWNLOADS} downloads in {wall:.2?}; \
-         upload p50 {:.2?} p99 {:.2?}; download p50 {:.2?} p99 {:.2?}",
-        pct(&upload_times, 50),
-        pct(&upload_times, 99),
-        pct(&download_times, 50),
-        pct(&download_times, 99),
-    );
-    assert!(wall < Duration::from_secs(60), "load test took {wall:?}");
+    // Once the load is over, every acknowledged upload is served whole.
+    for (file, digest) in expected.iter() {
+        let body = http
+            .get(format!("{url}/charts/{file}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(&sha256_hex(&body), digest, "{file} after the load");
+    }
 }
 
 /// SIGKILL in the middle of uploads, then a restart: the index lists exactly the archives on

@@ -28,6 +28,10 @@ pub struct Routes {
     replies: HashMap<String, Reply>,
     /// The `Authorization` header every request must carry.
     auth: Option<String>,
+    /// Paths answered with a redirect (302) to another URL.
+    redirects: HashMap<String, String>,
+    /// Every request as it came: its path and its `Authorization` header.
+    seen: Vec<(String, Option<String>)>,
 }
 
 pub struct Server {
@@ -82,6 +86,17 @@ impl Server {
         self.routes.lock().unwrap().replies.clear();
     }
 
+    /// Answers `path` with a redirect to `to`.
+    pub fn redirect(&self, path: &str, to: &str) {
+        let mut routes = self.routes.lock().unwrap();
+        routes.redirects.insert(path.to_string(), to.to_string());
+    }
+
+    /// The requests received so far: path and `Authorization` header.
+    pub fn requests(&self) -> Vec<(String, Option<String>)> {
+        self.routes.lock().unwrap().seen.clone()
+    }
+
     pub fn require_basic_auth(&self, user: &str, password: &str) {
         use base64::Engine;
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -108,8 +123,23 @@ fn respond(stream: TcpStream, routes: &Mutex<Routes>) {
             auth = Some(value.trim().to_string());
         }
     }
-    let routes = routes.lock().unwrap().clone();
-    let reply = if routes.auth.is_some() && routes.auth != auth {
+    let routes = {
+        let mut routes = routes.lock().unwrap();
+        routes.seen.push((path.clone(), auth.clone()));
+        routes.clone()
+    };
+    let mut stream = reader.into_inner();
+    let authorized = routes.auth.is_none() || routes.auth == auth;
+    if let Some(to) = routes.redirects.get(&path)
+        && authorized
+    {
+        let head = format!(
+            "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let _ = stream.write_all(head.as_bytes());
+        return;
+    }
+    let reply = if !authorized {
         Reply {
             status: 401,
             body: b"unauthorized".to_vec(),
@@ -122,7 +152,6 @@ fn respond(stream: TcpStream, routes: &Mutex<Routes>) {
             stall: false,
         })
     };
-    let mut stream = reader.into_inner();
     let head = format!(
         "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n",
         reply.status,
