@@ -17,6 +17,9 @@ pub mod fmt;
 pub mod func;
 pub mod lex;
 pub mod parse;
+#[cfg(test)]
+mod probe;
+pub mod sprig;
 pub mod value;
 
 use std::cell::RefCell;
