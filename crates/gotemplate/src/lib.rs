@@ -11,6 +11,7 @@
 //! - `crypto`: certificates, keys, passwords, random strings.
 
 pub mod builtins;
+pub mod crypto;
 pub mod error;
 pub mod exec;
 pub mod fmt;
@@ -19,6 +20,7 @@ pub mod lex;
 pub mod parse;
 #[cfg(test)]
 mod probe;
+pub mod serial;
 pub mod sprig;
 pub mod value;
 
