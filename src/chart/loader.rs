@@ -321,7 +321,21 @@ pub(crate) fn build_chart(
     let Some(chart_yaml) = chart_yaml else {
         return Err(LoadError::MissingChartYaml { chart: origin });
     };
-    let metadata = parse_metadata(&chart_yaml, &chart_yaml_path)?;
+    let mut metadata = parse_metadata(&chart_yaml, &chart_yaml_path)?;
+    // A Helm `apiVersion: v1` chart declares its dependencies in requirements.yaml.
+    if metadata.api_version == "v1"
+        && metadata.dependencies.is_empty()
+        && let Some(file) = other.iter().find(|f| f.path == "requirements.yaml")
+    {
+        #[derive(serde::Deserialize)]
+        struct Requirements {
+            #[serde(default)]
+            dependencies: Option<Vec<crate::chart::Dependency>>,
+        }
+        let path = join(&origin, "requirements.yaml");
+        let requirements: Requirements = crate::yaml::parse(utf8(&file.data, &path)?, &path)?;
+        metadata.dependencies = requirements.dependencies.unwrap_or_default();
+    }
 
     let (values, values_text) = match values_yaml {
         Some(data) => {

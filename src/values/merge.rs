@@ -15,6 +15,9 @@ pub enum Nulls {
     /// The `null` replaces the lower value and stays, as a tombstone for a
     /// later coalesce (a subchart's values coalesce again with its defaults).
     Keep,
+    /// Helm's rule, for Helm charts: a `null` removes the default under it;
+    /// with no default under it, it stays (`toYaml` prints `key: null`).
+    OverDefaults,
 }
 
 /// Layers `overlay` onto `base`: maps merge key by key; scalars, lists and
@@ -63,6 +66,7 @@ pub fn coalesce(mut over: Values, under: &Values, nulls: Nulls) -> Values {
 /// The value for one key present in both layers.
 pub(crate) fn coalesce_value(above: Value, below: &Value, nulls: Nulls) -> Option<Value> {
     match (above, below) {
+        (Value::Null, _) if nulls == Nulls::OverDefaults => None,
         (Value::Object(above), Value::Object(below)) => {
             Some(Value::Object(coalesce(above, below, nulls)))
         }

@@ -7,8 +7,9 @@
 //! and globals coalesced per subchart) -> `schema::validate`.
 //!
 //! Where ketch differs from Helm, on purpose:
-//! - a `null` from the user removes the key even where no default sits under
-//!   it (Helm leaves a `null` there); the top chart's own `null` defaults stay;
+//! - in a ketch (Jinja) chart, a `null` from the user removes the key even
+//!   where no default sits under it (Helm, and ketch for Helm charts, leave a
+//!   `null` there); the top chart's own `null` defaults stay;
 //! - a declared dependency matches a subchart by name only (version ranges are
 //!   `dependency build`'s business), and two instances with one name are an error;
 //! - conditions and tags are evaluated at every level, also below a chart

@@ -245,6 +245,9 @@ fn enabled(
 /// A chart instance's defaults (after imports) and its subcharts', by scope name.
 struct Scoped<'a> {
     name: &'a str,
+    /// A Helm chart (no `ketch.dev/engine`): a user's `null` with no default
+    /// under it stays, as in Helm.
+    helm: bool,
     defaults: Cow<'a, Values>,
     subs: Vec<Scoped<'a>>,
 }
@@ -254,6 +257,7 @@ impl<'a> Scoped<'a> {
     fn plain(chart: &'a Chart) -> Self {
         Scoped {
             name: chart.name(),
+            helm: chart.metadata.engine().is_none(),
             defaults: Cow::Borrowed(&chart.values),
             subs: chart.subcharts.iter().map(Scoped::plain).collect(),
         }
@@ -269,6 +273,7 @@ impl<'a> Scoped<'a> {
             .collect::<Result<Vec<_>, _>>()?;
         let mut scoped = Scoped {
             name: chart.name(),
+            helm: chart.metadata.engine().is_none(),
             defaults: Cow::Borrowed(&chart.values),
             subs,
         };
@@ -343,6 +348,8 @@ fn coalesce_scope(
     let nulls_for = |key: &str| {
         if key == GLOBAL_KEY || scoped.subs.iter().any(|s| s.name == key) {
             Nulls::Keep
+        } else if scoped.helm {
+            Nulls::OverDefaults
         } else {
             Nulls::Delete
         }

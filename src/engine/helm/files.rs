@@ -24,15 +24,18 @@ pub struct Files {
     to_yaml: Rc<dyn Fn(&Value) -> String>,
 }
 
-/// Files Helm's loader keeps out of `.Files`.
-const NOT_FILES: &[&str] = &["Chart.lock", "requirements.lock", "requirements.yaml"];
+/// Files Helm's loader keeps out of `.Files` (an `apiVersion: v1` chart keeps
+/// its requirements files).
+const REQUIREMENTS: &[&str] = &["requirements.lock", "requirements.yaml"];
 
 impl Files {
-    pub fn new(files: &[ChartFile], to_yaml: Rc<dyn Fn(&Value) -> String>) -> Files {
+    pub fn new(files: &[ChartFile], v1: bool, to_yaml: Rc<dyn Fn(&Value) -> String>) -> Files {
         Files {
             files: files
                 .iter()
-                .filter(|f| !NOT_FILES.contains(&f.path.as_str()))
+                .filter(|f| {
+                    f.path != "Chart.lock" && (v1 || !REQUIREMENTS.contains(&f.path.as_str()))
+                })
                 .map(|f| (f.path.clone(), Data::from(f.data.as_slice())))
                 .collect(),
             to_yaml,
@@ -301,6 +304,7 @@ mod tests {
                 path: "a.txt".into(),
                 data: b"x\ny\n\n".to_vec(),
             }],
+            false,
             Rc::new(|_| String::new()),
         );
         let Value::List(lines) = files.lines("a.txt") else {

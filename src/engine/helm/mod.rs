@@ -210,6 +210,7 @@ fn contexts(
             "Files".into(),
             Value::Object(Rc::new(files::Files::new(
                 &unit.chart.files,
+                unit.chart.metadata.api_version == "v1",
                 to_yaml.clone(),
             ))),
         );
