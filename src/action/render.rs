@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::chart::{Chart, loader};
-use crate::engine::{self, Capabilities, Lookup, ReleaseInfo, RenderOptions};
+use crate::engine::{self, Capabilities, Lookup, ReleaseInfo, RenderOptions, Rendered};
 use crate::error::Result;
 use crate::manifest::Manifest;
 use crate::values::{self, UserValues, ValueOptions, Values};
@@ -26,6 +26,8 @@ pub struct RenderedRelease {
     pub values: Values,
     pub manifest: Manifest,
     pub notes: Option<String>,
+    /// The templates' text as rendered: a Helm chart is printed from it, as Helm prints it.
+    pub rendered: Rendered,
 }
 
 impl RenderRequest {
@@ -85,6 +87,7 @@ pub fn render_user_values(
         chart,
         values,
         manifest,
-        notes: rendered.notes,
+        notes: rendered.notes.clone(),
+        rendered,
     })
 }

@@ -12,6 +12,10 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 /// The name of the ignore file at a chart's root.
 pub const IGNORE_FILE: &str = ".ketchignore";
 
+/// Helm's ignore file, read when a chart has no `.ketchignore`, so that a Helm
+/// chart holds the files it holds in Helm.
+pub const HELM_IGNORE_FILE: &str = ".helmignore";
+
 /// Rules that apply to every chart, after the chart's own (so a `!` line
 /// cannot bring them back): the ignore file itself, VCS metadata, and
 /// dotfiles under `templates/` (editor swap files), as Helm does.
@@ -48,19 +52,22 @@ impl IgnoreRules {
         Self::default()
     }
 
-    /// Reads `<dir>/.ketchignore` if there is one.
+    /// Reads `<dir>/.ketchignore`, else `<dir>/.helmignore`, if there is one.
     pub fn from_chart_dir(dir: &Path) -> Result<Self, IgnoreError> {
-        let file = dir.join(IGNORE_FILE);
-        let path = file.display().to_string();
-        match fs::read(&file) {
-            Ok(bytes) => {
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| IgnoreError::NotUtf8 { path: path.clone() })?;
-                Self::parse(&text, &path)
+        for name in [IGNORE_FILE, HELM_IGNORE_FILE] {
+            let file = dir.join(name);
+            let path = file.display().to_string();
+            match fs::read(&file) {
+                Ok(bytes) => {
+                    let text = String::from_utf8(bytes)
+                        .map_err(|_| IgnoreError::NotUtf8 { path: path.clone() })?;
+                    return Self::parse(&text, &path);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(IgnoreError::Io { path, error }),
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Self::defaults()),
-            Err(error) => Err(IgnoreError::Io { path, error }),
         }
+        Ok(Self::defaults())
     }
 
     /// Parses the text of a `.ketchignore`; `path` names it in errors.

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Map, Value};
 
 use super::archive;
-use super::ignore::{IGNORE_FILE, IgnoreError, IgnoreRules};
+use super::ignore::{HELM_IGNORE_FILE, IGNORE_FILE, IgnoreError, IgnoreRules};
 use super::metadata::MetadataError;
 use super::{Chart, ChartFile, Metadata};
 use crate::parallel;
@@ -251,9 +251,13 @@ pub(crate) fn build_chart(
     depth: usize,
     budget: &Budget,
 ) -> Result<Chart, LoadError> {
-    let rules = match files.iter().find(|f| f.path == IGNORE_FILE) {
+    let ignore_file = files
+        .iter()
+        .find(|f| f.path == IGNORE_FILE)
+        .or_else(|| files.iter().find(|f| f.path == HELM_IGNORE_FILE));
+    let rules = match ignore_file {
         Some(f) => {
-            let path = join(&origin, IGNORE_FILE);
+            let path = join(&origin, &f.path);
             let text = utf8(&f.data, &path)?;
             IgnoreRules::parse(text, &path)?
         }
@@ -317,7 +321,21 @@ pub(crate) fn build_chart(
     let Some(chart_yaml) = chart_yaml else {
         return Err(LoadError::MissingChartYaml { chart: origin });
     };
-    let metadata = parse_metadata(&chart_yaml, &chart_yaml_path)?;
+    let mut metadata = parse_metadata(&chart_yaml, &chart_yaml_path)?;
+    // A Helm `apiVersion: v1` chart declares its dependencies in requirements.yaml.
+    if metadata.api_version == "v1"
+        && metadata.dependencies.is_empty()
+        && let Some(file) = other.iter().find(|f| f.path == "requirements.yaml")
+    {
+        #[derive(serde::Deserialize)]
+        struct Requirements {
+            #[serde(default)]
+            dependencies: Option<Vec<crate::chart::Dependency>>,
+        }
+        let path = join(&origin, "requirements.yaml");
+        let requirements: Requirements = crate::yaml::parse(utf8(&file.data, &path)?, &path)?;
+        metadata.dependencies = requirements.dependencies.unwrap_or_default();
+    }
 
     let (values, values_text) = match values_yaml {
         Some(data) => {

@@ -19,15 +19,31 @@ pub struct Metadata {
     pub description: Option<String>,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub chart_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub keywords: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub sources: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub dependencies: Vec<Dependency>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub maintainers: Vec<Maintainer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
@@ -35,7 +51,11 @@ pub struct Metadata {
     pub app_version: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deprecated: bool,
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub annotations: IndexMap<String, String>,
     /// Keys Helm does not define; kept so `lint` can name them.
     #[serde(flatten, skip_serializing)]
@@ -52,11 +72,19 @@ pub struct Dependency {
     pub repository: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub import_values: Vec<ImportValue>,
 }
 
@@ -122,7 +150,9 @@ impl Metadata {
     /// (Masterminds' `NewVersion`: `v1.2.3` and `1.2` pass); `ketch package`
     /// asks for strict SemVer on top.
     pub fn validate(&self) -> Result<(), MetadataError> {
-        if self.api_version != "v2" {
+        // Helm still reads `apiVersion: v1` charts; ketch's own charts are v2.
+        let helm_v1 = self.api_version == "v1" && self.engine().is_none();
+        if self.api_version != "v2" && !helm_v1 {
             return Err(MetadataError::ApiVersion(self.api_version.clone()));
         }
         if self.name.is_empty() {
@@ -171,6 +201,15 @@ impl Metadata {
     pub fn dependency(&self, name: &str) -> impl Iterator<Item = &Dependency> {
         self.dependencies.iter().filter(move |d| d.name == name)
     }
+}
+
+/// Reads `key:` with nothing after it (`null`) as an empty collection, as Helm does.
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 fn is_chart_name(name: &str) -> bool {

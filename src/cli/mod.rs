@@ -147,12 +147,16 @@ pub struct TemplateArgs {
     #[arg(
         short = 'a',
         long = "api-versions",
-        value_name = "GROUP/VERSION[/KIND]"
+        value_name = "GROUP/VERSION[/KIND]",
+        value_delimiter = ','
     )]
     pub api_versions: Vec<String>,
     /// Also print the CRDs from the charts' `crds/` folders
     #[arg(long = "include-crds")]
     pub include_crds: bool,
+    /// Leave out Helm test hooks (`helm.sh/hook: test`) of Helm charts
+    #[arg(long = "skip-tests")]
+    pub skip_tests: bool,
     /// Check every object against the bundled Kubernetes JSON Schemas (offline)
     #[arg(long)]
     pub validate: bool,

@@ -70,6 +70,7 @@ impl Cluster {
         Capabilities {
             kube_version: self.version.clone(),
             api_versions: self.resources.api_versions(),
+            offline: None,
         }
     }
 }

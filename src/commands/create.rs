@@ -11,5 +11,9 @@ pub fn run(args: &CreateArgs) -> Result<()> {
     };
     let path = create::create(&args.name, starter)?;
     println!("Creating {}", path.display());
+    println!(
+        "Its templates are Jinja: Chart.yaml's annotation `ketch.dev/engine: minijinja` chooses the engine \
+         (a chart without it is a Helm chart, rendered with Go templates as `helm template` renders it)."
+    );
     Ok(())
 }

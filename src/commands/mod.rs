@@ -26,6 +26,7 @@ pub mod uninstall;
 pub mod upgrade;
 pub mod version;
 
+use ketch::engine::capabilities::OfflineCapabilities;
 use ketch::engine::{Capabilities, KubeVersion};
 use ketch::error::{Error, Result};
 use ketch::values::ValueOptions;
@@ -56,6 +57,10 @@ fn offline_capabilities(
             .map_err(|e| Error::Invalid(format!("--kube-version: {e}")))?;
     }
     let bundled = ketch::kube_schema::api_versions(&capabilities.kube_version);
+    capabilities.offline = Some(OfflineCapabilities {
+        kube_version: kube_version.map(str::to_string),
+        api_versions: api_versions.to_vec(),
+    });
     Ok(capabilities.with_api_versions(bundled.into_iter().chain(api_versions.iter().cloned())))
 }
 

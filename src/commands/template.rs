@@ -2,8 +2,9 @@ use std::io::Write;
 use std::path::Path;
 
 use ketch::action::render::RenderRequest;
-use ketch::engine::ReleaseInfo;
+use ketch::engine::{EngineKind, ReleaseInfo};
 use ketch::error::{Error, Result};
+use ketch::manifest::helm::TemplateOptions;
 use ketch::manifest::{self, Object};
 
 use crate::cli::TemplateArgs;
@@ -31,6 +32,26 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
         )?,
     };
     let rendered = request.run(&mut std::io::stdin().lock())?;
+    // A Helm chart prints as `helm template` prints it (`--validate` and
+    // `--output-dir` work on the parsed objects, as for ketch charts).
+    if rendered.rendered.root_engine == EngineKind::Helm
+        && !args.validate
+        && args.output_dir.is_none()
+    {
+        let options = TemplateOptions {
+            include_crds: args.include_crds,
+            skip_tests: args.skip_tests,
+            show_only: args.show_only.clone(),
+        };
+        let out = manifest::helm::template_output(&rendered.rendered, &options)
+            .map_err(ketch::error::Error::from)?;
+        let written = std::io::stdout()
+            .lock()
+            .write_all(out.as_bytes())
+            .map_err(|e| Error::io("<stdout>", e));
+        std::mem::forget(rendered);
+        return written;
+    }
     let root = rendered.chart.name();
     let crds = if args.include_crds {
         &rendered.manifest.crds[..]

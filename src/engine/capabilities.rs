@@ -1,13 +1,7 @@
-//! What the target cluster offers, as templates see it: `capabilities.kube_version`,
-//! `capabilities.api_versions` and `capabilities.has("group/version[/Kind]")`.
+//! What the target cluster offers: its Kubernetes version and the API versions
+//! it serves. Each engine shows it to templates in its own way.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
-
-use minijinja::value::{Enumerator, Object, Value};
-use minijinja::{Error, ErrorKind, State};
-
-use super::filters::string_arg;
 
 /// The Kubernetes version assumed when no cluster is asked (the test cluster's).
 pub const DEFAULT_KUBE_VERSION: &str = "v1.36.0";
@@ -102,6 +96,17 @@ impl KubeVersion {
 pub struct Capabilities {
     pub kube_version: KubeVersion,
     pub api_versions: BTreeSet<String>,
+    /// Set when no cluster was asked: what the user gave instead. Helm charts
+    /// then see Helm's own offline defaults with these on top, as
+    /// `helm template` shows them.
+    pub offline: Option<OfflineCapabilities>,
+}
+
+/// `--kube-version` and `--api-versions` as given, for a render without a cluster.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OfflineCapabilities {
+    pub kube_version: Option<String>,
+    pub api_versions: Vec<String>,
 }
 
 impl Default for Capabilities {
@@ -109,6 +114,7 @@ impl Default for Capabilities {
         Self {
             kube_version: KubeVersion::parse(DEFAULT_KUBE_VERSION).expect("valid default"),
             api_versions: BUILTIN_API_VERSIONS.iter().map(|s| s.to_string()).collect(),
+            offline: None,
         }
     }
 }
@@ -122,40 +128,6 @@ impl Capabilities {
 
     pub fn has(&self, api: &str) -> bool {
         self.api_versions.contains(api)
-    }
-}
-
-impl Object for Capabilities {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        match key.as_str()? {
-            "kube_version" => Some(minijinja::context! {
-                version => self.kube_version.version.clone(),
-                major => self.kube_version.major,
-                minor => self.kube_version.minor,
-            }),
-            "api_versions" => Some(Value::from_iter(self.api_versions.iter().cloned())),
-            _ => None,
-        }
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(&["kube_version", "api_versions"])
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        match method {
-            "has" => Ok(Value::from(self.has(string_arg(
-                "capabilities",
-                method,
-                args,
-            )?))),
-            _ => Err(Error::from(ErrorKind::UnknownMethod)),
-        }
     }
 }
 

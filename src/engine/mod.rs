@@ -1,31 +1,28 @@
-//! Rendering: each chart's templates through minijinja, with the template
-//! context every ketch chart sees (`values release chart capabilities files
-//! template`, listed in README.md under "Templates"), strict undefined
-//! values, and bounded evaluation.
+//! Rendering: the one interface the render step calls, over one module per
+//! template engine.
+//!
+//! A chart's engine is chosen by its `Chart.yaml`: the annotation
+//! `ketch.dev/engine: minijinja` makes it a ketch chart, rendered by [`jinja`];
+//! a chart without it is a Helm chart (Go `text/template`, Sprig, Helm's
+//! functions and built-in objects), rendered by [`helm`] exactly as
+//! `helm template` renders it. A chart tree may mix them: each chart renders
+//! with its own engine and the values it was given by `values::resolve`, and
+//! neither engine sees the other's charts.
 
 pub mod capabilities;
-mod diagnostic;
-mod files;
-pub mod filters;
+pub mod helm;
+pub mod jinja;
 
-use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use minijinja::value::{Value, ValueKind};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, context, syntax::SyntaxConfig};
 
 pub use capabilities::{Capabilities, KubeVersion};
-use filters::serde_value;
 
+use crate::chart::Chart;
 use crate::chart::metadata::ENGINE_MINIJINJA;
-use crate::chart::{Chart, ChartFile};
-use crate::parallel;
 use crate::values::Values;
 use crate::version::{Constraint, parse_version};
 
-/// The release a render is for, as templates see it under `release`.
+/// The release a render is for, as templates see it (`release` / `.Release`).
 #[derive(Debug, Clone)]
 pub struct ReleaseInfo {
     pub name: String,
@@ -62,7 +59,7 @@ pub trait Lookup: Send + Sync {
 /// Bounds on template evaluation, so no chart can hang or exhaust memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// minijinja fuel per template (roughly instructions).
+    /// Evaluation steps per template (minijinja's fuel; the Go engine's fuel).
     pub fuel: u64,
     pub recursion: usize,
     /// Bytes of rendered text over the whole release.
@@ -95,9 +92,37 @@ pub struct RenderedTemplate {
     pub text: String,
 }
 
+/// The template language of a chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EngineKind {
+    /// ketch's own charts: minijinja, strict undefined values.
+    Jinja,
+    /// Helm charts: Go templates with Helm's semantics and output.
+    #[default]
+    Helm,
+}
+
+impl EngineKind {
+    /// The engine `Chart.yaml` asks for: Jinja with `ketch.dev/engine: minijinja`,
+    /// Helm's Go templates without the annotation.
+    pub fn of(chart: &Chart) -> Result<Self, EngineError> {
+        match chart.metadata.engine() {
+            Some(ENGINE_MINIJINJA) => Ok(EngineKind::Jinja),
+            Some(other) => Err(EngineError::UnknownEngine {
+                chart: chart.origin.clone(),
+                engine: other.into(),
+            }),
+            None => Ok(EngineKind::Helm),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Rendered {
-    /// Rendered templates in order: the chart's own by path, then each subchart's.
+    /// The root chart's engine: it decides how the release is printed.
+    pub root_engine: EngineKind,
+    /// Rendered templates in order: each chart's own by path, charts in tree
+    /// order (a chart before its subcharts).
     pub templates: Vec<RenderedTemplate>,
     /// CRD files from every chart's `crds/`, as written (never templated).
     pub crds: Vec<RenderedTemplate>,
@@ -108,11 +133,8 @@ pub struct Rendered {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(
-        "{chart}: not a ketch chart: Chart.yaml lacks the annotation `ketch.dev/engine: minijinja` \
-         (a Helm chart with Go templates? ketch renders Jinja templates only; add the annotation once the templates are Jinja)"
+        "{chart}: Chart.yaml names engine {engine:?}; ketch knows \"minijinja\" (or no annotation, for Helm's Go templates)"
     )]
-    NotKetchChart { chart: String },
-    #[error("{chart}: Chart.yaml names engine {engine:?}; ketch knows only \"minijinja\"")]
     UnknownEngine { chart: String, engine: String },
     #[error(
         "{chart}: Chart.yaml requires kubeVersion {constraint:?}, which Kubernetes {version} does not satisfy \
@@ -129,461 +151,164 @@ pub enum EngineError {
     NotUtf8 { template: String },
     #[error("{template}: {message}")]
     Template { template: String, message: String },
+    /// A Helm chart's template failed; the message is Helm's own
+    /// (`execution error at (chart/templates/x.yaml:3:10): ...`).
+    #[error("{0}")]
+    Helm(String),
     #[error(
         "{template}: the render passed {limit} bytes of output; a template loops or a value is huge"
     )]
     OutputTooLarge { template: String, limit: usize },
 }
 
+/// One chart of the tree to render: its values and its place in the tree.
+pub struct ChartUnit<'a> {
+    pub chart: &'a Chart,
+    /// The chart's values (`None`: the parent's values have no table for it).
+    pub values: Option<&'a Values>,
+    /// `parent/charts/sub`: the prefix of its templates' names.
+    pub path: String,
+    pub is_root: bool,
+    pub engine: EngineKind,
+    /// The index of the parent chart's unit.
+    pub parent: Option<usize>,
+}
+
 /// Renders a chart whose values are already resolved (see `values::resolve`):
 /// the chart's own values at the root, each subchart's under its name.
 ///
-/// Every chart's environment is set up first, in order; then the templates of
-/// all charts render on every core. The result, and the first error in that
-/// order, are what rendering one template after the other would give.
+/// Each chart renders with its engine; the result, and the first error in tree
+/// order, are what rendering one chart after the other would give.
 pub fn render(
     chart: &Chart,
     values: &Values,
     options: &RenderOptions,
 ) -> Result<Rendered, EngineError> {
-    let mut plan = Plan::default();
-    let setup = plan.chart(chart, Some(values), chart.name(), true, options);
-    let units = plan.units(options);
-    let budget = OutputBudget {
-        left: AtomicUsize::new(options.limits.max_output_bytes),
-        limit: options.limits.max_output_bytes,
-    };
-    let texts = parallel::map(&plan.jobs, |job| {
-        let unit = &units[job.unit];
-        if let Some(i) = job.compile_only {
-            let file = &unit.chart.templates[i];
-            return compile_template(&unit.env, file, &job.source).map(|()| String::new());
-        }
-        let ctx = context! {
-            template => context! { name => job.source.clone(), base_path => unit.base_path.clone() },
-            ..unit.base.clone()
-        };
-        render_template(&unit.env, &job.file, ctx, &job.source, &budget)
-    });
+    let mut units = Vec::new();
+    let setup = plan(
+        &mut units,
+        chart,
+        Some(values),
+        chart.name().to_string(),
+        None,
+        options,
+    );
     let mut rendered = Rendered {
-        crds: plan.crds,
+        root_engine: units.first().map(|u| u.engine).unwrap_or_default(),
         ..Rendered::default()
     };
-    for (job, text) in plan.jobs.into_iter().zip(texts) {
-        let text = text?;
-        if job.compile_only.is_some() {
-            continue;
-        }
-        if job.file == NOTES {
-            rendered.notes = Some(text);
-        } else {
-            rendered.templates.push(RenderedTemplate {
-                source: job.source,
-                text,
-            });
+    for unit in &units {
+        for crd in unit.chart.crds() {
+            let source = format!("{}/{}", unit.path, crd.path);
+            let text = String::from_utf8(crd.data.clone()).map_err(|_| EngineError::NotUtf8 {
+                template: source.clone(),
+            })?;
+            rendered.crds.push(RenderedTemplate { source, text });
         }
     }
+    let jinja = jinja::render(&units, options);
+    let helm = helm::render(&units, options);
+    let (jinja, helm) = (jinja?, helm?);
     setup?;
+    let mut templates: Vec<(usize, RenderedTemplate)> = jinja.templates;
+    templates.extend(helm.templates);
+    // Stable: each engine gives its charts' templates in order.
+    templates.sort_by_key(|(unit, _)| *unit);
+    rendered.templates = templates.into_iter().map(|(_, t)| t).collect();
+    rendered.notes = jinja.notes.or(helm.notes);
     Ok(rendered)
 }
 
 /// Compiles every template of `chart` and of its subcharts without rendering
 /// any: a syntax error, unlike what a render with some values finds, makes a
-/// chart unusable whatever values it is given. Charts of another engine are
-/// not ketch's to compile and are skipped.
+/// chart unusable whatever values it is given.
 pub fn check_syntax(chart: &Chart) -> Result<(), EngineError> {
-    let options = RenderOptions::default();
-    let shared = shared_environment(&options);
-    check_chart_syntax(chart, chart.name(), &shared, &options)
+    jinja::check_syntax(chart)?;
+    helm::check_syntax(chart)
 }
 
-fn check_chart_syntax(
-    chart: &Chart,
-    path: &str,
-    shared: &Environment<'static>,
+/// What one engine rendered: templates tagged with their chart's unit index,
+/// and the root chart's notes if the root is the engine's.
+#[derive(Default)]
+pub struct EngineOutput {
+    pub templates: Vec<(usize, RenderedTemplate)>,
+    pub notes: Option<String>,
+}
+
+/// Lists `chart` and its subcharts in tree order; stops at the first chart
+/// that cannot be rendered (those listed before it still render, and their
+/// errors come first).
+fn plan<'a>(
+    units: &mut Vec<ChartUnit<'a>>,
+    chart: &'a Chart,
+    values: Option<&'a Values>,
+    path: String,
+    parent: Option<usize>,
     options: &RenderOptions,
 ) -> Result<(), EngineError> {
-    if chart.metadata.engine() == Some(ENGINE_MINIJINJA) {
-        let env = environment(shared, chart, &Value::UNDEFINED, options);
-        for file in &chart.templates {
-            compile_template(&env, file, &format!("{path}/templates/{}", file.path))?;
-        }
+    let engine = EngineKind::of(chart)?;
+    if engine == EngineKind::Jinja || parent.is_none() {
+        // Helm checks only the chart it installs.
+        check_kube_version(chart, &options.capabilities, engine)?;
     }
+    let index = units.len();
+    units.push(ChartUnit {
+        chart,
+        values,
+        path: path.clone(),
+        is_root: parent.is_none(),
+        engine,
+        parent,
+    });
     for sub in &chart.subcharts {
-        check_chart_syntax(
+        let sub_values = match values.and_then(|v| v.get(sub.name())) {
+            Some(serde_json::Value::Object(map)) => Some(map),
+            _ => None,
+        };
+        plan(
+            units,
             sub,
-            &format!("{path}/charts/{}", sub.name()),
-            shared,
+            sub_values,
+            format!("{path}/charts/{}", sub.name()),
+            Some(index),
             options,
         )?;
     }
     Ok(())
 }
 
-/// What a render does, in order: the charts to set up and the templates to
-/// render with each.
-#[derive(Default)]
-struct Plan<'a> {
-    charts: Vec<Planned<'a>>,
-    jobs: Vec<Job>,
-    crds: Vec<RenderedTemplate>,
-}
-
-/// A chart to render, with its values and its path in `# Source:` headers.
-struct Planned<'a> {
-    chart: &'a Chart,
-    values: Option<&'a Values>,
-    base_path: String,
-}
-
-/// One chart's environment and context.
-struct Unit<'a> {
-    chart: &'a Chart,
-    env: Environment<'a>,
-    base: Value,
-    base_path: String,
-}
-
-/// One template to render with a unit's environment.
-struct Job {
-    unit: usize,
-    file: String,
-    source: String,
-    /// Only check this one of the chart's templates (every template of a chart is
-    /// checked before its first render, as when they were all added up front).
-    compile_only: Option<usize>,
-}
-
-impl<'a> Plan<'a> {
-    /// Plans `chart` and its subcharts; stops at the first chart that cannot be set up
-    /// (the templates planned before it still render, and their errors come first).
-    fn chart(
-        &mut self,
-        chart: &'a Chart,
-        values: Option<&'a Values>,
-        path: &str,
-        is_root: bool,
-        options: &RenderOptions,
-    ) -> Result<(), EngineError> {
-        match chart.metadata.engine() {
-            Some(ENGINE_MINIJINJA) => {}
-            Some(other) => {
-                return Err(EngineError::UnknownEngine {
-                    chart: chart.origin.clone(),
-                    engine: other.into(),
-                });
-            }
-            None => {
-                return Err(EngineError::NotKetchChart {
-                    chart: chart.origin.clone(),
-                });
-            }
-        }
-        check_kube_version(chart, &options.capabilities.kube_version)?;
-        for crd in chart.crds() {
-            self.crds.push(RenderedTemplate {
-                source: format!("{path}/{}", crd.path),
-                text: String::from_utf8(crd.data.clone()).map_err(|_| EngineError::NotUtf8 {
-                    template: format!("{path}/{}", crd.path),
-                })?,
-            });
-        }
-        let base_path = format!("{path}/templates");
-        let unit = self.charts.len();
-        let job = |file: &str, compile_only: Option<usize>| Job {
-            unit,
-            file: file.to_string(),
-            source: format!("{base_path}/{file}"),
-            compile_only,
-        };
-        for (i, file) in chart.templates.iter().enumerate() {
-            self.jobs.push(job(&file.path, Some(i)));
-        }
-        if !chart.metadata.is_library() {
-            for file in chart
-                .templates
-                .iter()
-                .filter(|f| !is_macro_file(&f.path) && f.path != NOTES)
-            {
-                self.jobs.push(job(&file.path, None));
-            }
-        }
-        // Notes render last, so an error in a shared macro points at a manifest template.
-        if is_root && chart.templates.iter().any(|f| f.path == NOTES) {
-            self.jobs.push(job(NOTES, None));
-        }
-        self.charts.push(Planned {
-            chart,
-            values,
-            base_path,
-        });
-        for sub in &chart.subcharts {
-            let sub_values = match values.and_then(|v| v.get(sub.name())) {
-                Some(serde_json::Value::Object(map)) => Some(map),
-                _ => None,
-            };
-            self.chart(
-                sub,
-                sub_values,
-                &format!("{path}/charts/{}", sub.name()),
-                false,
-                options,
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Every planned chart's environment and context, built on every core
-    /// from one environment holding what all charts share.
-    fn units(&self, options: &RenderOptions) -> Vec<Unit<'a>> {
-        let shared = shared_environment(options);
-        let no_values = Values::new();
-        let capabilities = Value::from_object(options.capabilities.clone());
-        parallel::map(&self.charts, |planned| {
-            // Built once per chart: it serializes the values and copies the chart's files.
-            let values = planned.values.unwrap_or(&no_values);
-            let base = base_context(planned.chart, values, &capabilities, options);
-            Unit {
-                chart: planned.chart,
-                env: environment(&shared, planned.chart, &base, options),
-                base,
-                base_path: planned.base_path.clone(),
-            }
-        })
-    }
-}
-
-/// The bytes of output the whole release may still produce, shared by the
-/// templates rendering at once.
-struct OutputBudget {
-    left: AtomicUsize,
-    limit: usize,
-}
-
 /// Refuses to render a chart for a Kubernetes its `kubeVersion` excludes, as Helm does.
-fn check_kube_version(chart: &Chart, kube: &KubeVersion) -> Result<(), EngineError> {
+fn check_kube_version(
+    chart: &Chart,
+    capabilities: &Capabilities,
+    engine: EngineKind,
+) -> Result<(), EngineError> {
     let Some(text) = chart.metadata.kube_version.as_deref() else {
         return Ok(());
+    };
+    let kube = match engine {
+        EngineKind::Jinja => capabilities.kube_version.version.clone(),
+        EngineKind::Helm => helm::kube_version(capabilities),
     };
     let bad = |message: String| EngineError::BadKubeVersion {
         chart: chart.origin.clone(),
         message,
     };
     let constraint = Constraint::parse(text).map_err(|e| bad(e.to_string()))?;
-    let version = parse_version(&kube.version).map_err(|e| bad(e.to_string()))?;
+    let version = parse_version(&kube).map_err(|e| bad(e.to_string()))?;
     if constraint.matches(&version) {
         return Ok(());
     }
     Err(EngineError::KubeVersion {
         chart: chart.origin.clone(),
         constraint: text.into(),
-        version: kube.version.clone(),
+        version: kube,
     })
 }
 
-/// The template printed after an install, never part of the manifest.
-const NOTES: &str = "NOTES.txt";
-
-/// Files whose name starts with `_` hold macros and never render on their own.
+/// Files whose name starts with `_` hold macros or `define`s and never render on their own.
 pub fn is_macro_file(path: &str) -> bool {
     path.rsplit('/')
         .next()
         .is_some_and(|name| name.starts_with('_'))
-}
-
-fn template_error(source: &str, err: &minijinja::Error) -> EngineError {
-    EngineError::Template {
-        template: source.to_string(),
-        message: diagnostic::describe(err),
-    }
-}
-
-fn render_template(
-    env: &Environment<'_>,
-    name: &str,
-    ctx: Value,
-    source: &str,
-    budget: &OutputBudget,
-) -> Result<String, EngineError> {
-    let template = env
-        .get_template(name)
-        .map_err(|e| template_error(source, &e))?;
-    let mut writer = CappedWriter {
-        buf: Vec::new(),
-        left: &budget.left,
-        spent: false,
-    };
-    match template.render_captured_to(ctx, &mut writer) {
-        Ok(_) => {}
-        Err(_) if writer.spent => {
-            return Err(EngineError::OutputTooLarge {
-                template: source.into(),
-                limit: budget.limit,
-            });
-        }
-        Err(e) => return Err(template_error(source, &e)),
-    }
-    String::from_utf8(writer.buf).map_err(|_| EngineError::NotUtf8 {
-        template: source.into(),
-    })
-}
-
-/// Collects output and fails once the release's output budget is spent.
-struct CappedWriter<'a> {
-    buf: Vec<u8>,
-    left: &'a AtomicUsize,
-    spent: bool,
-}
-
-impl Write for CappedWriter<'_> {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        let take = |left: usize| left.checked_sub(data.len());
-        if self
-            .left
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, take)
-            .is_err()
-        {
-            self.left.store(0, Ordering::Relaxed);
-            self.spent = true;
-            return Err(std::io::Error::other("output limit reached"));
-        }
-        self.buf.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn base_context(
-    chart: &Chart,
-    values: &Values,
-    capabilities: &Value,
-    options: &RenderOptions,
-) -> Value {
-    let release = options
-        .release
-        .clone()
-        .unwrap_or_else(|| ReleaseInfo::install("release-name", "default"));
-    context! {
-        values => serde_value(values),
-        chart => serde_value(&chart.metadata),
-        release => context! {
-            name => release.name,
-            namespace => release.namespace,
-            revision => release.revision,
-            is_install => release.is_install,
-            is_upgrade => release.is_upgrade,
-            service => "ketch",
-        },
-        capabilities => capabilities.clone(),
-        files => Value::from_object(files::Files::new(&chart.files)),
-    }
-}
-
-/// The environment every chart of a render starts from: syntax, limits,
-/// formatting, filters.
-fn shared_environment(options: &RenderOptions) -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-    env.set_auto_escape_callback(|_| AutoEscape::None);
-    env.set_auto_reload(false);
-    env.set_debug(true);
-    env.set_fuel(Some(options.limits.fuel));
-    env.set_recursion_limit(options.limits.recursion);
-    env.set_formatter(|out, state, value| match value.kind() {
-        ValueKind::Bool => out
-            .write_str(if value.is_true() { "true" } else { "false" })
-            .map_err(Into::into),
-        ValueKind::None => out.write_str("null").map_err(Into::into),
-        // Maps and lists print as JSON, which YAML reads as a flow collection.
-        ValueKind::Map | ValueKind::Seq => {
-            let json = serde_json::to_string(value).map_err(|e| {
-                minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
-            })?;
-            out.write_str(&json).map_err(Into::into)
-        }
-        _ => minijinja::escape_formatter(out, state, value),
-    });
-    let syntax = SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .keep_trailing_newline(true)
-        .build()
-        .expect("the default delimiters are a valid syntax");
-    env.set_syntax(syntax);
-    filters::register(&mut env);
-    // Python's methods (`d.items()`, `s.startswith(...)`), which Jinja authors expect.
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-    env
-}
-
-/// One chart's environment: the shared one, its templates, and the functions
-/// that see its context (`tpl`) or the cluster (`lookup`).
-fn environment<'a>(
-    shared: &Environment<'static>,
-    chart: &'a Chart,
-    base: &Value,
-    options: &RenderOptions,
-) -> Environment<'a> {
-    let mut env = shared.clone();
-    let base = base.clone();
-    env.add_function(
-        "tpl",
-        move |state: &minijinja::State, text: &str, extra: Option<Value>| {
-            let ctx = match extra {
-                Some(extra) => context! { ..extra, ..base.clone() },
-                None => base.clone(),
-            };
-            state
-                .env()
-                .render_named_str(&format!("tpl in {}", state.name()), text, ctx)
-        },
-    );
-    let lookup = options.lookup.clone();
-    env.add_function(
-        "lookup",
-        move |api_version: &str, kind: &str, namespace: &str, name: &str| match &lookup {
-            None => Ok(serde_value(&serde_json::json!({}))),
-            Some(lookup) => lookup
-                .lookup(api_version, kind, namespace, name)
-                .map(|v| serde_value(&v))
-                .map_err(|e| {
-                    minijinja::Error::new(
-                        minijinja::ErrorKind::InvalidOperation,
-                        format!("lookup: {e}"),
-                    )
-                }),
-        },
-    );
-    // Templates compile on first use, outside minijinja's lock, so the render's
-    // threads compile them in parallel; `Plan` checks every one of them in order.
-    let sources: BTreeMap<String, String> = chart
-        .templates
-        .iter()
-        .filter_map(|file| {
-            let text = std::str::from_utf8(&file.data).ok()?;
-            Some((file.path.clone(), text.to_string()))
-        })
-        .collect();
-    env.set_loader(move |name| Ok(sources.get(name).cloned()));
-    env
-}
-
-/// Checks that a template is UTF-8 and compiles, as the render of any template
-/// of its chart would need.
-fn compile_template(
-    env: &Environment<'_>,
-    file: &ChartFile,
-    source: &str,
-) -> Result<(), EngineError> {
-    if std::str::from_utf8(&file.data).is_err() {
-        return Err(EngineError::NotUtf8 {
-            template: source.into(),
-        });
-    }
-    env.get_template(&file.path)
-        .map(drop)
-        .map_err(|e| template_error(source, &e))
 }

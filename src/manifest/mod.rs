@@ -2,13 +2,14 @@
 //! (apiVersion, kind, metadata.name, no duplicates), ordered for install and
 //! written back as YAML with `# Source:` headers.
 
+pub mod helm;
 pub mod order;
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::engine::{Rendered, RenderedTemplate};
+use crate::engine::{EngineKind, Rendered, RenderedTemplate};
 use crate::{parallel, yaml};
 
 /// One Kubernetes object and the template it came from.
@@ -88,6 +89,8 @@ pub enum ManifestError {
         index: usize,
         field: &'static str,
     },
+    #[error("could not find template {template} in chart")]
+    ShowOnly { template: String },
     #[error(
         "{second}: {object} is also rendered by {first}; each object may be rendered once (rename one, or guard it with a condition)"
     )]
@@ -105,8 +108,10 @@ impl Manifest {
         rendered: &Rendered,
         default_namespace: &str,
     ) -> Result<Self, ManifestError> {
-        let crds = parse_templates(&rendered.crds)?;
-        let objects = parse_templates(&rendered.templates)?;
+        // Helm charts keep Helm's rules: what Helm accepts is only warned about.
+        let strict = rendered.root_engine == EngineKind::Jinja;
+        let crds = parse_templates(&rendered.crds, strict)?;
+        let objects = parse_templates(&rendered.templates, strict)?;
         // Each object's identity and rank, read on every core: the objects
         // were parsed there, and a thousand of them read again on one core
         // were a tenth of a large render's serial time.
@@ -116,11 +121,15 @@ impl Manifest {
                 order::install_rank(object.kind()),
             )
         });
-        check_duplicates(
+        let duplicates = check_duplicates(
             crds.iter()
                 .map(|crd| (identity(crd, default_namespace), crd))
                 .chain(facts.iter().zip(&objects).map(|((id, _), o)| (*id, o))),
-        )?;
+        );
+        match duplicates {
+            Err(e) if !strict => tracing::warn!("{e}"),
+            other => other?,
+        }
         let ranks: Vec<usize> = facts.into_iter().map(|(_, rank)| rank).collect();
         let mut ranked: Vec<(usize, Object)> = ranks.into_iter().zip(objects).collect();
         // Stable: objects of one kind keep their order.
@@ -163,26 +172,37 @@ pub fn write_document(out: &mut String, object: &Object) -> Result<(), yaml::Yam
 }
 
 /// Parses templates on every core: YAML parsing dominates a large render.
-fn parse_templates(templates: &[RenderedTemplate]) -> Result<Vec<Object>, ManifestError> {
+fn parse_templates(
+    templates: &[RenderedTemplate],
+    strict: bool,
+) -> Result<Vec<Object>, ManifestError> {
     let mut objects = Vec::new();
-    for parsed in parallel::map(templates, parse_template) {
+    for parsed in parallel::map(templates, |t| parse_template(t, strict)) {
         objects.extend(parsed?);
     }
     Ok(objects)
 }
 
-fn parse_template(template: &RenderedTemplate) -> Result<Vec<Object>, ManifestError> {
+fn parse_template(template: &RenderedTemplate, strict: bool) -> Result<Vec<Object>, ManifestError> {
     let mut objects = Vec::new();
     if template.text.trim().is_empty() {
         return Ok(objects);
     }
-    let documents: Vec<Value> =
-        yaml::parse_documents(&template.text, &template.source).map_err(|e| {
-            ManifestError::Yaml {
+    let documents: Vec<Value> = match yaml::parse_documents(&template.text, &template.source) {
+        Ok(documents) => documents,
+        Err(e) => {
+            let error = ManifestError::Yaml {
                 source_path: template.source.clone(),
                 message: e.message,
+            };
+            if strict {
+                return Err(error);
             }
-        })?;
+            // Helm's reader takes what ketch's refuses (duplicate keys, YAML 1.1).
+            tracing::warn!("{error}; its objects are left out");
+            return Ok(objects);
+        }
+    };
     for (index, document) in documents.into_iter().enumerate() {
         let index = index + 1;
         let data = match document {
@@ -205,16 +225,20 @@ fn parse_template(template: &RenderedTemplate) -> Result<Vec<Object>, ManifestEr
             index,
             field,
         };
-        if object.api_version().is_empty() {
-            return Err(missing("apiVersion"));
+        let absent = [
+            ("apiVersion", object.api_version()),
+            ("kind", object.kind()),
+            ("metadata.name", object.name()),
+        ]
+        .into_iter()
+        .find(|(_, value)| value.is_empty());
+        match absent {
+            Some((field, _)) if strict => return Err(missing(field)),
+            Some((field, _)) => {
+                tracing::warn!("{}; it is left out", missing(field));
+            }
+            None => objects.push(object),
         }
-        if object.kind().is_empty() {
-            return Err(missing("kind"));
-        }
-        if object.name().is_empty() {
-            return Err(missing("metadata.name"));
-        }
-        objects.push(object);
     }
     Ok(objects)
 }

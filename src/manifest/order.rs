@@ -1,10 +1,11 @@
 //! Install order by kind: Helm's order, with CRDs and Namespaces first.
 //! Objects are deleted in the reverse order.
 
-const INSTALL_ORDER: &[&str] = &[
-    "CustomResourceDefinition",
-    "Namespace",
+/// Helm's `InstallOrder` (`pkg/release/v1/util/kind_sorter.go`): what
+/// `helm template` sorts Helm charts' documents by.
+pub const HELM_INSTALL_ORDER: &[&str] = &[
     "PriorityClass",
+    "Namespace",
     "NetworkPolicy",
     "ResourceQuota",
     "LimitRange",
@@ -17,6 +18,7 @@ const INSTALL_ORDER: &[&str] = &[
     "StorageClass",
     "PersistentVolume",
     "PersistentVolumeClaim",
+    "CustomResourceDefinition",
     "ClusterRole",
     "ClusterRoleList",
     "ClusterRoleBinding",
@@ -42,12 +44,20 @@ const INSTALL_ORDER: &[&str] = &[
     "ValidatingWebhookConfiguration",
 ];
 
+/// The kinds ketch installs before everything else, in this order; the rest
+/// follow in Helm's order.
+const FIRST: &[&str] = &["CustomResourceDefinition", "Namespace"];
+
 /// The rank of a kind in install order; unknown kinds (custom resources) come last.
 pub fn install_rank(kind: &str) -> usize {
-    INSTALL_ORDER
+    if let Some(rank) = FIRST.iter().position(|k| *k == kind) {
+        return rank;
+    }
+    HELM_INSTALL_ORDER
         .iter()
+        .filter(|k| !FIRST.contains(k))
         .position(|k| *k == kind)
-        .unwrap_or(INSTALL_ORDER.len())
+        .map_or(HELM_INSTALL_ORDER.len(), |rank| FIRST.len() + rank)
 }
 
 #[cfg(test)]

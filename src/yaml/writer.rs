@@ -535,7 +535,7 @@ mod tests {
             assert_eq!(written, &expected, "{value:#}");
         }
         // Template values (`toyaml`) write their maps with no length up front.
-        let template_value = crate::engine::filters::serde_value(value);
+        let template_value = crate::engine::jinja::filters::serde_value(value);
         assert_eq!(
             super::super::to_string(&template_value).ok().as_ref(),
             Some(&expected)

@@ -38,15 +38,8 @@ fn helm(args: &[&str]) -> String {
     let helm = std::env::var_os("KETCH_TEST_HELM").expect(
         "KETCH_TEST_HELM is not set: build Helm with `export KETCH_TEST_HELM=$(tests/tools/helm)`",
     );
-    let out = Command::new(helm)
-        .args(args)
-        .output()
-        .expect("run helm");
-    assert!(
-        out.status.success(),
-        "helm {args:?} failed: {}",
-        text(&out)
-    );
+    let out = Command::new(helm).args(args).output().expect("run helm");
+    assert!(out.status.success(), "helm {args:?} failed: {}", text(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -72,7 +65,13 @@ impl Side<'_> {
     }
 
     fn manifest(&self) -> String {
-        let args = ["get", "manifest", self.release.as_str(), "-n", self.ns.name.as_str()];
+        let args = [
+            "get",
+            "manifest",
+            self.release.as_str(),
+            "-n",
+            self.ns.name.as_str(),
+        ];
         if self.tool == "helm" {
             helm(&args)
         } else {
@@ -100,10 +99,9 @@ impl Side<'_> {
                 Scope::Namespaced => Api::namespaced_with(client.clone(), &self.ns.name, &resource),
                 Scope::Cluster => Api::all_with(client.clone(), &resource),
             };
-            let live = api
-                .get(name)
-                .await
-                .unwrap_or_else(|e| panic!("{}: {kind}/{name} is not on the cluster: {e}", self.tool));
+            let live = api.get(name).await.unwrap_or_else(|e| {
+                panic!("{}: {kind}/{name} is not on the cluster: {e}", self.tool)
+            });
             let live = self.normalise(serde_json::to_value(live).expect("object as JSON"));
             let key = format!("{kind}/{}", live["metadata"]["name"].as_str().unwrap_or(""));
             objects.insert(key, live);
@@ -173,8 +171,7 @@ async fn assert_same_objects(
     );
     for (key, object) in &by_helm {
         assert_eq!(
-            object,
-            &by_ketch[key],
+            object, &by_ketch[key],
             "{step}: {key} differs between Helm's release and ketch's"
         );
     }

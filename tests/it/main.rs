@@ -3,6 +3,7 @@
 mod chart_loading;
 mod cli;
 mod dependencies;
+mod helm_charts;
 mod packaging;
 mod releases;
 mod rendering;

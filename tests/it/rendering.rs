@@ -357,14 +357,35 @@ fn macro_files_never_render_on_their_own() {
 }
 
 #[test]
-fn helm_charts_get_a_clear_error() {
-    let err = render(&[
+fn charts_without_the_annotation_render_as_helm_charts() {
+    let out = render(&[
         ("Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n"),
-        ("templates/t.yaml", "a: {{ .Values.x }}\n"),
+        ("values.yaml", "n: 1000000\n"),
+        (
+            "templates/t.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  n: \"{{ .Values.n }}\"\n  x: \"{{ .Values.x }}\"\n",
+        ),
+    ])
+    .unwrap();
+    // Go's float64 printing, and a missing key prints nothing, as in Helm.
+    assert!(
+        out.contains("\"n\": \"1e+06\"\n") && out.contains("x: \"\"\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_unknown_engine_is_refused() {
+    let err = render(&[
+        (
+            "Chart.yaml",
+            "apiVersion: v2\nname: demo\nversion: 0.1.0\nannotations:\n  ketch.dev/engine: tera\n",
+        ),
+        ("templates/t.yaml", "a: 1\n"),
     ])
     .unwrap_err();
     assert!(
-        err.contains("ketch.dev/engine: minijinja") && err.contains("Helm"),
+        err.contains("\"tera\"") && err.contains("minijinja"),
         "{err}"
     );
 }
