@@ -6,6 +6,8 @@ pub mod capabilities;
 mod diagnostic;
 mod files;
 pub mod filters;
+pub mod guard;
+mod nesting;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -145,6 +147,16 @@ pub fn render(
     values: &Values,
     options: &RenderOptions,
 ) -> Result<Rendered, EngineError> {
+    guard::quiet_panics();
+    // Templates recurse; every one renders on a thread with a large stack.
+    parallel::on_large_stack(|| render_planned(chart, values, options))
+}
+
+fn render_planned(
+    chart: &Chart,
+    values: &Values,
+    options: &RenderOptions,
+) -> Result<Rendered, EngineError> {
     let mut plan = Plan::default();
     let setup = plan.chart(chart, Some(values), chart.name(), true, options);
     let units = plan.units(options);
@@ -156,13 +168,17 @@ pub fn render(
         let unit = &units[job.unit];
         if let Some(i) = job.compile_only {
             let file = &unit.chart.templates[i];
-            return compile_template(&unit.env, file, &job.source).map(|()| String::new());
+            return guarded(&job.source, || {
+                compile_template(&unit.env, file, &job.source).map(|()| String::new())
+            });
         }
         let ctx = context! {
             template => context! { name => job.source.clone(), base_path => unit.base_path.clone() },
             ..unit.base.clone()
         };
-        render_template(&unit.env, &job.file, ctx, &job.source, &budget)
+        guarded(&job.source, || {
+            render_template(&unit.env, &job.file, ctx, &job.source, &budget)
+        })
     });
     let mut rendered = Rendered {
         crds: plan.crds,
@@ -364,6 +380,21 @@ fn template_error(source: &str, err: &minijinja::Error) -> EngineError {
     }
 }
 
+/// Runs `work` for template `source` with the thread marked as rendering it
+/// (see [`guard`]), a panic inside minijinja turned into an error.
+fn guarded(
+    source: &str,
+    work: impl FnOnce() -> Result<String, EngineError>,
+) -> Result<String, EngineError> {
+    let _rendering = guard::rendering(source);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        Err(EngineError::Template {
+            template: source.into(),
+            message: guard::panic_message(panic.as_ref()),
+        })
+    })
+}
+
 fn render_template(
     env: &Environment<'_>,
     name: &str,
@@ -465,6 +496,7 @@ fn shared_environment(options: &RenderOptions) -> Environment<'static> {
         ValueKind::None => out.write_str("null").map_err(Into::into),
         // Maps and lists print as JSON, which YAML reads as a flow collection.
         ValueKind::Map | ValueKind::Seq => {
+            filters::measure(value, "printing")?;
             let json = serde_json::to_string(value).map_err(|e| {
                 minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
             })?;
@@ -502,6 +534,8 @@ fn environment<'a>(
                 Some(extra) => context! { ..extra, ..base.clone() },
                 None => base.clone(),
             };
+            let _depth = TplDepth::enter()?;
+            nesting::check(text)?;
             state
                 .env()
                 .render_named_str(&format!("tpl in {}", state.name()), text, ctx)
@@ -533,8 +567,44 @@ fn environment<'a>(
             Some((file.path.clone(), text.to_string()))
         })
         .collect();
-    env.set_loader(move |name| Ok(sources.get(name).cloned()));
+    env.set_loader(move |name| match sources.get(name) {
+        Some(source) => nesting::check(source).map(|()| Some(source.clone())),
+        None => Ok(None),
+    });
     env
+}
+
+/// How deep `tpl` calls nest on this thread: each one starts a new render
+/// with its own recursion limit, so they are bounded here.
+struct TplDepth;
+
+/// `tpl` calls within each other; a value that `tpl`s itself stops here.
+const MAX_TPL_DEPTH: usize = 16;
+
+thread_local! {
+    static TPL_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl TplDepth {
+    fn enter() -> Result<TplDepth, minijinja::Error> {
+        let depth = TPL_DEPTH.with(|d| d.get()) + 1;
+        if depth > MAX_TPL_DEPTH {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!(
+                    "tpl: calls nest more than {MAX_TPL_DEPTH} deep (a value that renders itself with tpl?)"
+                ),
+            ));
+        }
+        TPL_DEPTH.with(|d| d.set(depth));
+        Ok(TplDepth)
+    }
+}
+
+impl Drop for TplDepth {
+    fn drop(&mut self) {
+        TPL_DEPTH.with(|d| d.set(d.get() - 1));
+    }
 }
 
 /// Checks that a template is UTF-8 and compiles, as the render of any template
