@@ -44,6 +44,8 @@ fn run() -> u8 {
     rustls::crypto::aws_lc_rs::default_provider()
         .install_default()
         .ok();
+    // A template that exhausts the stack ends with an error naming it, not a crash.
+    ketch::engine::guard::install_stack_guard();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Template(args) => commands::template::run(args),
@@ -91,6 +93,8 @@ fn run() -> u8 {
 }
 
 // mimalloc: a render allocates and frees millions of small values; glibc's
-// malloc and free were a fifth of a render's instructions.
+// malloc and free were a fifth of a render's instructions. The guard stops a
+// runaway template with an error before an allocation fails (an abort).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: ketch::engine::guard::GuardedAlloc<mimalloc::MiMalloc> =
+    ketch::engine::guard::GuardedAlloc(mimalloc::MiMalloc);

@@ -6,9 +6,31 @@
 //! render, parse, write). Starting scoped threads for each step left the
 //! second core mostly idle on a small VM (a fifth of umbrella-100's wall time).
 
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 
 use rayon::prelude::*;
+
+/// The stack of each pool thread. Rendering recurses (macros, `tpl`, nested
+/// values and expressions) and runs here: 64 MiB of address space per core,
+/// of which only the pages a render touches are ever used.
+const STACK_BYTES: usize = 64 << 20;
+
+/// Starts rayon's pool with [`STACK_BYTES`] stacks, before anything uses it.
+fn pool() {
+    static POOL: Once = Once::new();
+    POOL.call_once(|| {
+        // Fails only if the pool already runs, with rayon's default stacks.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .stack_size(STACK_BYTES)
+            .build_global();
+    });
+}
+
+/// Runs `f` on a pool thread (with its large stack), the caller waiting.
+pub fn on_large_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    pool();
+    rayon::scope(|_| f())
+}
 
 /// Below this many jobs the calling thread does them all: waking the pool
 /// costs more than small jobs gain.
@@ -20,6 +42,7 @@ pub fn map<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + Sync +
     if serial(items.len()) {
         return items.iter().map(f).collect();
     }
+    pool();
     items.par_iter().map(f).collect()
 }
 
@@ -28,6 +51,7 @@ pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Se
     if serial(items.len()) {
         return items.into_iter().map(f).collect();
     }
+    pool();
     items.into_par_iter().map(f).collect()
 }
 

@@ -10,6 +10,7 @@
 //! neither engine sees the other's charts.
 
 pub mod capabilities;
+pub mod guard;
 pub mod helm;
 pub mod jinja;
 
@@ -180,6 +181,16 @@ pub struct ChartUnit<'a> {
 /// Each chart renders with its engine; the result, and the first error in tree
 /// order, are what rendering one chart after the other would give.
 pub fn render(
+    chart: &Chart,
+    values: &Values,
+    options: &RenderOptions,
+) -> Result<Rendered, EngineError> {
+    guard::quiet_panics();
+    // Templates recurse; every one renders on a thread with a large stack.
+    crate::parallel::on_large_stack(|| render_planned(chart, values, options))
+}
+
+fn render_planned(
     chart: &Chart,
     values: &Values,
     options: &RenderOptions,

@@ -114,6 +114,9 @@ pub enum RegistryError {
     },
     #[error("{reference}: the registry answered with an error: {message}")]
     Registry { reference: String, message: String },
+    /// A blob download that stalled or passed its deadline.
+    #[error(transparent)]
+    Download(#[from] crate::repo::RepoError),
     #[error(
         "{reference}: not a Helm chart (config media type {media_type:?}, expected {CONFIG_MEDIA_TYPE})"
     )]
@@ -396,12 +399,20 @@ impl Session {
             .await
             .map_err(|e| self.error(reference, e))?;
         let mut bytes = Vec::with_capacity(declared as usize);
-        while let Some(chunk) = stream.next().await {
+        let timeouts = crate::repo::fetch::Timeouts::from_env();
+        let mut watch = timeouts.watch(&shown, tokio::time::Instant::now() + timeouts.total);
+        loop {
+            let next = tokio::time::timeout_at(watch.until(), stream.next()).await;
+            let Some(next) = watch.received(next)? else {
+                continue;
+            };
+            let Some(chunk) = next else { break };
             let chunk =
                 chunk.map_err(|e| self.error(reference, OciDistributionError::IoError(e)))?;
             if (bytes.len() + chunk.len()) as u64 > MAX_CHART_SIZE {
                 return Err(too_large((bytes.len() + chunk.len()) as u64));
             }
+            watch.bytes += chunk.len() as u64;
             bytes.extend_from_slice(&chunk);
         }
         let actual = manifest::sha256_digest(&bytes);

@@ -2,8 +2,10 @@
 //! archives, with credentials, size caps and errors that name the URL and
 //! say what to do (401: credentials; 404: wrong URL; 5xx: the server).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use reqwest::{StatusCode, Url};
 use sha2::{Digest, Sha256};
@@ -37,7 +39,7 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .user_agent(concat!("ketch/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(15))
-            .read_timeout(Duration::from_secs(60))
+            .read_timeout(Timeouts::from_env().stall)
             .build()
             .map_err(|e| RepoError::Client(chain(&e)))?;
         Ok(Self { client })
@@ -97,7 +99,11 @@ impl Fetcher {
             }
             Credentials::Bearer(token) => request.bearer_auth(token),
         };
-        let mut response = request.send().await.map_err(|e| RepoError::Unreachable {
+        let timeouts = Timeouts::from_env();
+        let deadline = Instant::now() + timeouts.total;
+        let mut watch = timeouts.watch(&shown, deadline);
+        let sent = tokio::time::timeout_at(watch.until(), request.send()).await;
+        let mut response = watch.check(sent)?.map_err(|e| RepoError::Unreachable {
             url: shown.clone(),
             message: chain(&e),
         })?;
@@ -118,15 +124,19 @@ impl Fetcher {
             return Err(too_large());
         }
         let mut hasher = Sha256::new();
-        let mut total: u64 = 0;
+        let mut meter = Meter::new(&shown, response.content_length());
         loop {
-            let chunk = response.chunk().await.map_err(|e| RepoError::Unreachable {
+            let next = tokio::time::timeout_at(watch.until(), response.chunk()).await;
+            let Some(next) = watch.received(next)? else {
+                continue;
+            };
+            let chunk = next.map_err(|e| RepoError::Unreachable {
                 url: shown.clone(),
                 message: format!("the download broke off: {}", chain(&e)),
             })?;
             let Some(chunk) = chunk else { break };
-            total += chunk.len() as u64;
-            if total > limit {
+            watch.bytes += chunk.len() as u64;
+            if meter.add(chunk.len() as u64) > limit {
                 return Err(too_large());
             }
             hasher.update(&chunk);
@@ -136,6 +146,152 @@ impl Fetcher {
             })?;
         }
         Ok(crate::package::hex(&hasher.finalize()))
+    }
+}
+
+/// How long a download may stall and take in all: `KETCH_DOWNLOAD_STALL_TIMEOUT`
+/// (seconds in which a server must send at least [`MIN_BYTES_PER_WINDOW`],
+/// default 30) and `KETCH_DOWNLOAD_TIMEOUT` (seconds, default 600).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub stall: Duration,
+    pub total: Duration,
+}
+
+/// Fewer bytes than this in one stall window is a stall (1 byte a second is one).
+pub const MIN_BYTES_PER_WINDOW: u64 = 1024;
+
+impl Timeouts {
+    pub fn from_env() -> Self {
+        let secs = |name: &str, default: u64| {
+            let value = std::env::var(name).ok().and_then(|v| v.trim().parse().ok());
+            Duration::from_secs(value.filter(|&s| s > 0).unwrap_or(default))
+        };
+        Self {
+            stall: secs("KETCH_DOWNLOAD_STALL_TIMEOUT", 30),
+            total: secs("KETCH_DOWNLOAD_TIMEOUT", 600),
+        }
+    }
+
+    /// A watch over one download of `url` that must end by `deadline`.
+    pub fn watch<'a>(&self, url: &'a str, deadline: Instant) -> StallWatch<'a> {
+        StallWatch {
+            url,
+            stall: self.stall,
+            total: self.total,
+            deadline,
+            window_end: Instant::now() + self.stall,
+            bytes: 0,
+        }
+    }
+}
+
+/// Cuts a download whose server sends under [`MIN_BYTES_PER_WINDOW`] in a
+/// stall window, or that passes its deadline.
+pub struct StallWatch<'a> {
+    url: &'a str,
+    stall: Duration,
+    total: Duration,
+    deadline: Instant,
+    window_end: Instant,
+    /// Bytes received in the current window.
+    pub bytes: u64,
+}
+
+impl StallWatch<'_> {
+    /// When the next read must have returned: the window's end or the deadline.
+    pub fn until(&self) -> Instant {
+        self.window_end.min(self.deadline)
+    }
+
+    /// The result of a read bounded by [`StallWatch::until`]: `None` when it
+    /// timed out at the end of a window that had enough bytes (read again).
+    pub fn received<T>(
+        &mut self,
+        read: Result<T, tokio::time::error::Elapsed>,
+    ) -> Result<Option<T>, RepoError> {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return Err(RepoError::TooSlow {
+                url: self.url.to_string(),
+                secs: self.total.as_secs(),
+            });
+        }
+        if now >= self.window_end {
+            if self.bytes < MIN_BYTES_PER_WINDOW {
+                return Err(RepoError::Stalled {
+                    url: self.url.to_string(),
+                    bytes: self.bytes,
+                    secs: self.stall.as_secs(),
+                });
+            }
+            self.window_end = now + self.stall;
+            self.bytes = 0;
+        }
+        Ok(read.ok())
+    }
+
+    /// A read that must not time out (the response head): its timeout is a stall.
+    pub fn check<T>(
+        &mut self,
+        read: Result<T, tokio::time::error::Elapsed>,
+    ) -> Result<T, RepoError> {
+        let value = self.received(read)?.ok_or_else(|| RepoError::Stalled {
+            url: self.url.to_string(),
+            bytes: 0,
+            secs: self.stall.as_secs(),
+        })?;
+        // The body gets a window of its own.
+        self.window_end = Instant::now() + self.stall;
+        self.bytes = 0;
+        Ok(value)
+    }
+}
+
+/// Shows a long download's progress on a terminal (stderr), in place.
+struct Meter<'a> {
+    url: &'a str,
+    total: u64,
+    expected: Option<u64>,
+    started: Instant,
+    shown: Option<Instant>,
+}
+
+impl<'a> Meter<'a> {
+    fn new(url: &'a str, expected: Option<u64>) -> Self {
+        Self {
+            url,
+            total: 0,
+            expected,
+            started: Instant::now(),
+            shown: None,
+        }
+    }
+
+    /// Counts `n` more bytes; the total so far.
+    fn add(&mut self, n: u64) -> u64 {
+        self.total += n;
+        let now = Instant::now();
+        let due = match self.shown {
+            None => now - self.started >= Duration::from_secs(1),
+            Some(at) => now - at >= Duration::from_millis(250),
+        };
+        if due && std::io::stderr().is_terminal() {
+            let of = self
+                .expected
+                .map_or(String::new(), |n| format!(" of {} KiB", n >> 10));
+            eprint!("\r\x1b[K{}: {} KiB{of}", self.url, self.total >> 10);
+            self.shown = Some(now);
+        }
+        self.total
+    }
+}
+
+impl Drop for Meter<'_> {
+    fn drop(&mut self) {
+        if self.shown.is_some() {
+            eprint!("\r\x1b[K");
+        }
     }
 }
 

@@ -39,6 +39,16 @@ pub enum RepoError {
         reason: String,
         hint: String,
     },
+    #[error(
+        "{url}: the server sent {bytes} bytes in the last {secs}s; giving up on a stalled download \
+         (try again later; KETCH_DOWNLOAD_STALL_TIMEOUT sets the seconds)"
+    )]
+    Stalled { url: String, bytes: u64, secs: u64 },
+    #[error(
+        "{url}: the download did not finish within {secs}s; giving up \
+         (try again later; KETCH_DOWNLOAD_TIMEOUT sets the seconds)"
+    )]
+    TooSlow { url: String, secs: u64 },
     #[error("{url}: larger than the {limit_mib} MiB limit; refusing to download it")]
     TooLarge { url: String, limit_mib: u64 },
     #[error("cannot set up HTTP: {0}")]

@@ -61,6 +61,8 @@ pub enum ServeError {
     NoSuchVersion { name: String, version: String },
     #[error("{message}")]
     BadRequest { message: String },
+    #[error("the upload is larger than the {limit_mib} MiB a chart archive may be")]
+    TooLarge { limit_mib: u64 },
     #[error("server error: {message}")]
     Internal { message: String },
     /// An upload by `ketch push` that the server refused or could not take.

@@ -6,16 +6,18 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use futures::StreamExt;
 use serde_json::json;
+use std::io::Write;
 
 use super::ServeError;
 use super::store::{ChartStore, versions_by_name};
+use crate::atomic::AtomicFile;
 use crate::chart::loader::MAX_CHART_SIZE;
 
 #[derive(Clone)]
@@ -45,6 +47,7 @@ impl IntoResponse for ServeError {
             | ServeError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ServeError::VersionExists { .. } => StatusCode::CONFLICT,
             ServeError::NoSuchVersion { .. } => StatusCode::NOT_FOUND,
+            ServeError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (status, axum::Json(json!({ "error": self.to_string() }))).into_response()
@@ -100,18 +103,23 @@ async fn list(State(state): State<AppState>) -> Response {
     axum::Json(listing).into_response()
 }
 
+/// Uploads checked at once: each check holds its archive in memory (up to
+/// the chart size limit), while streaming the uploads to disk holds nothing.
+static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 async fn upload(State(state): State<AppState>, request: Request) -> Response {
     if let Some(denied) = check_token(&state, request.headers()) {
         return denied;
     }
-    let (bytes, file_name) = match read_upload(request).await {
+    let store = Arc::clone(&state.store);
+    let (file, file_name) = match read_upload(&store, request).await {
         Ok(upload) => upload,
         Err(e) => return e.into_response(),
     };
-    let store = Arc::clone(&state.store);
     let overwrite = state.allow_overwrite;
+    let _check = CHECKS.acquire().await;
     let result = tokio::task::spawn_blocking(move || {
-        let staged = store.stage(&bytes, file_name.as_deref())?;
+        let staged = store.stage(file, file_name.as_deref())?;
         store.publish(staged, overwrite)
     })
     .await;
@@ -125,29 +133,40 @@ async fn upload(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
-/// The archive from a raw body, or from the multipart field `chart` with its file name.
-async fn read_upload(request: Request) -> Result<(Bytes, Option<String>), ServeError> {
+/// The archive from a raw body, or from the multipart field `chart` with its
+/// file name, streamed to a temporary file of the store, at most
+/// [`MAX_CHART_SIZE`] bytes.
+async fn read_upload(
+    store: &ChartStore,
+    request: Request,
+) -> Result<(AtomicFile, Option<String>), ServeError> {
     let bad = |message: String| ServeError::BadRequest { message };
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let mut upload = Upload {
+        file: store.upload_file()?,
+        size: 0,
+    };
     if !is_multipart {
-        let body = Bytes::from_request(request, &())
-            .await
-            .map_err(|e| bad(format!("cannot read the request body: {}", e.body_text())))?;
-        if body.is_empty() {
+        let mut body = request.into_body().into_data_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| bad(format!("cannot read the request body: {e}")))?;
+            upload.write(&chunk)?;
+        }
+        if upload.size == 0 {
             return Err(bad(
                 "the request body is empty; send the chart archive".into()
             ));
         }
-        return Ok((body, None));
+        return Ok((upload.file, None));
     }
     let mut form = Multipart::from_request(request, &())
         .await
         .map_err(|e| bad(e.body_text()))?;
-    while let Some(field) = form
+    while let Some(mut field) = form
         .next_field()
         .await
         .map_err(|e| bad(format!("cannot read the form: {}", e.body_text())))?
@@ -155,11 +174,14 @@ async fn read_upload(request: Request) -> Result<(Bytes, Option<String>), ServeE
         match field.name() {
             Some("chart") => {
                 let file_name = field.file_name().map(str::to_string);
-                let bytes = field
-                    .bytes()
+                while let Some(chunk) = field
+                    .chunk()
                     .await
-                    .map_err(|e| bad(format!("cannot read field `chart`: {}", e.body_text())))?;
-                return Ok((bytes, file_name));
+                    .map_err(|e| bad(format!("cannot read field `chart`: {}", e.body_text())))?
+                {
+                    upload.write(&chunk)?;
+                }
+                return Ok((upload.file, file_name));
             }
             Some("prov") => {
                 return Err(bad("provenance files (.prov) are not supported".into()));
@@ -168,6 +190,27 @@ async fn read_upload(request: Request) -> Result<(Bytes, Option<String>), ServeE
         }
     }
     Err(bad("the form has no `chart` field with the archive".into()))
+}
+
+/// An upload being written to disk, refused past [`MAX_CHART_SIZE`].
+struct Upload {
+    file: AtomicFile,
+    size: u64,
+}
+
+impl Upload {
+    fn write(&mut self, chunk: &[u8]) -> Result<(), ServeError> {
+        self.size += chunk.len() as u64;
+        if self.size > MAX_CHART_SIZE {
+            return Err(ServeError::TooLarge {
+                limit_mib: MAX_CHART_SIZE >> 20,
+            });
+        }
+        self.file.write_all(chunk).map_err(|source| ServeError::Io {
+            path: self.file.temp_path().display().to_string(),
+            source,
+        })
+    }
 }
 
 async fn remove(

@@ -190,11 +190,25 @@ impl ChartStore {
         self.len() == 0
     }
 
-    /// Checks an uploaded archive (it loads as a chart; a given file name must be
-    /// `NAME-VERSION.tgz` of its Chart.yaml) and writes it to a temporary file.
-    pub fn stage(&self, bytes: &[u8], file_name: Option<&str>) -> Result<StagedChart, ServeError> {
+    /// A temporary file in the storage directory to stream an upload into;
+    /// [`ChartStore::stage`] checks it and names it.
+    pub fn upload_file(&self) -> Result<AtomicFile, ServeError> {
+        let target = self.dir.join("upload");
+        AtomicFile::create(&target).map_err(|e| io(&target, e))
+    }
+
+    /// Checks an upload written to `file` (see [`ChartStore::upload_file`]):
+    /// a chart archive whose name, if given, is the one its metadata implies.
+    pub fn stage(
+        &self,
+        mut file: AtomicFile,
+        file_name: Option<&str>,
+    ) -> Result<StagedChart, ServeError> {
         let shown = file_name.unwrap_or("the uploaded archive");
-        let mut entry = check_archive(bytes, shown, SystemTime::now())?;
+        file.flush().map_err(|e| io(file.temp_path(), e))?;
+        let bytes = fs::read(file.temp_path()).map_err(|e| io(file.temp_path(), e))?;
+        let mut entry = check_archive(&bytes, shown, SystemTime::now())?;
+        drop(bytes);
         let expected = archive_name(&entry.metadata);
         if let Some(given) = file_name {
             let base = given.rsplit(['/', '\\']).next().unwrap_or(given);
@@ -205,12 +219,7 @@ impl ChartStore {
                 });
             }
         }
-        let target = self.dir.join(&expected);
         entry.file = expected;
-        let mut file = AtomicFile::create(&target).map_err(|e| io(&target, e))?;
-        file.write_all(bytes)
-            .and_then(|()| file.flush())
-            .map_err(|e| io(file.temp_path(), e))?;
         // `created` is the file's mtime, which is what a restart reads back.
         if let Ok(modified) = fs::metadata(file.temp_path()).and_then(|m| m.modified()) {
             entry.created = rfc3339_nanos(modified);
@@ -231,7 +240,7 @@ impl ChartStore {
                 });
             }
             let target = self.dir.join(&staged.entry.file);
-            staged.file.commit().map_err(|e| io(&target, e))?;
+            staged.file.commit_to(&target).map_err(|e| io(&target, e))?;
             sync_dir(&self.dir);
             let entry = staged.entry;
             // Memory follows disk: should the index write fail, the next one (or start) lists it.

@@ -38,9 +38,18 @@ pub type Values = serde_json::Map<String, serde_json::Value>;
 /// The key whose contents flow down to every subchart.
 pub const GLOBAL_KEY: &str = "global";
 
+/// The largest values file (`-f`, stdin, `--set-file`) ketch reads.
+pub const MAX_VALUES_FILE: u64 = 64 * 1024 * 1024;
+
 /// What went wrong while reading, merging, scoping or validating values.
 #[derive(Debug, thiserror::Error)]
 pub enum ValuesError {
+    #[error(
+        "values file {path}: larger than the {} MiB a values file may hold; refusing to read it \
+         (is it the right file? /dev/zero and the like never end)",
+        MAX_VALUES_FILE >> 20
+    )]
+    TooLarge { path: String },
     #[error("cannot read values file {path}: {source}")]
     ReadFile {
         path: String,

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::merge::merge_into;
 use super::strvals::{self, SetKind};
-use super::{Values, ValuesError, kind_of, lookup};
+use super::{MAX_VALUES_FILE, Values, ValuesError, kind_of, lookup};
 
 /// The values flags of `install`, `upgrade`, `template`, ...: `-f` files and
 /// `--set*` expressions, each in the order given.
@@ -122,13 +122,16 @@ fn apply(
         message: e.message,
     };
     let mut read = |path: &str| -> Result<String, String> {
-        if path == "-" {
-            let mut text = String::new();
-            stdin.read_to_string(&mut text).map_err(|e| e.to_string())?;
-            Ok(text)
+        let text = if path == "-" {
+            read_capped(&mut *stdin, "<stdin>")
         } else {
-            std::fs::read_to_string(path).map_err(|e| e.to_string())
-        }
+            let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+            read_capped(file, path)
+        };
+        text.map_err(|e| match e {
+            ValuesError::ReadFile { source, .. } => source.to_string(),
+            other => other.to_string(),
+        })
     };
     strvals::parse_with_reader(expression, kind, &mut user.values, &mut read).map_err(fail)?;
     // Provenance needs only which keys the flag sets: do not read files twice.
@@ -149,20 +152,32 @@ fn flag_source(kind: SetKind, expression: &str, values: Values) -> ValueSource {
 fn read_values_file(path: &str, stdin: &mut dyn Read) -> Result<(String, String), ValuesError> {
     if path.trim() == "-" {
         let name = "<stdin>".to_string();
-        let mut text = String::new();
-        stdin
-            .read_to_string(&mut text)
-            .map_err(|source| ValuesError::ReadFile {
-                path: name.clone(),
-                source,
-            })?;
+        let text = read_capped(stdin, &name)?;
         return Ok((name, text));
     }
-    let text = std::fs::read_to_string(path).map_err(|source| ValuesError::ReadFile {
+    let file = std::fs::File::open(path).map_err(|source| ValuesError::ReadFile {
         path: path.to_string(),
         source,
     })?;
-    Ok((path.to_string(), text))
+    Ok((path.to_string(), read_capped(file, path)?))
+}
+
+/// Reads at most [`MAX_VALUES_FILE`] bytes of text from `reader`, named `name` in errors.
+fn read_capped(reader: impl Read, name: &str) -> Result<String, ValuesError> {
+    let mut text = String::new();
+    reader
+        .take(MAX_VALUES_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|source| ValuesError::ReadFile {
+            path: name.to_string(),
+            source,
+        })?;
+    if text.len() as u64 > MAX_VALUES_FILE {
+        return Err(ValuesError::TooLarge {
+            path: name.to_string(),
+        });
+    }
+    Ok(text)
 }
 
 /// Parses a values file: a mapping at the top, or nothing at all.

@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{MAX_DEPTH, MAX_DOCUMENTS, MAX_NODES};
+use super::{MAX_DEPTH, MAX_DOCUMENTS, node_budget};
 
 mod block_scalar;
 mod flow;
@@ -58,6 +58,7 @@ fn read(text: &str) -> Option<Stream> {
         indent: END_OF_DOCUMENT,
         depth: 0,
         events: 0,
+        max_events: node_budget(text),
         entries: Vec::new(),
         items: Vec::new(),
     }
@@ -111,6 +112,8 @@ struct Reader<'a> {
     /// Parser events the text amounts to so far (a scalar or key one, a
     /// collection two), counted against serde-saphyr's node budget.
     events: usize,
+    /// The node budget serde-saphyr would apply to this text.
+    max_events: usize,
     /// Entries of the mappings open, innermost last, collected before each
     /// mapping is built at its final size.
     entries: Vec<(String, Value)>,
@@ -223,7 +226,7 @@ impl<'a> Reader<'a> {
     /// Counts parser events against the node budget.
     fn count(&mut self, events: usize) -> Option<()> {
         self.events += events;
-        (self.events <= MAX_NODES).then_some(())
+        (self.events <= self.max_events).then_some(())
     }
 
     /// Opens a collection, within the depth budget.

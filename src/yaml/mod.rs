@@ -9,6 +9,9 @@ use serde_json::Value;
 
 /// Documents one YAML stream may hold: a large render yields thousands.
 const MAX_DOCUMENTS: usize = 100_000;
+/// Nodes a document may hold at least; a larger text may hold one node per
+/// byte (a 256 MiB index holds millions). Aliases have budgets of their own,
+/// which stop alias bombs whatever the text's size.
 const MAX_NODES: usize = 2_000_000;
 const MAX_DEPTH: usize = 128;
 
@@ -21,13 +24,18 @@ pub struct YamlError {
     pub message: String,
 }
 
-fn options() -> serde_saphyr::Options {
+/// The nodes `text` may hold: [`MAX_NODES`], or one per byte of a larger text.
+fn node_budget(text: &str) -> usize {
+    MAX_NODES.max(text.len())
+}
+
+fn options(text: &str) -> serde_saphyr::Options {
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_documents: MAX_DOCUMENTS,
-            max_nodes: MAX_NODES,
+            max_nodes: node_budget(text),
             max_depth: MAX_DEPTH,
-            max_events: MAX_NODES * 2,
+            max_events: node_budget(text) * 2,
         },
         strict_booleans: true,
         legacy_octal_numbers: false,
@@ -74,15 +82,15 @@ fn fast_document(text: &str) -> Option<Value> {
 
 fn parse_with_serde_saphyr<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, YamlError> {
     if text.trim().is_empty() {
-        return serde_saphyr::from_str_with_options("null", options())
+        return serde_saphyr::from_str_with_options("null", options(text))
             .map_err(|e| error(origin, &e));
     }
-    serde_saphyr::from_str_with_options(text, options()).map_err(|e| error(origin, &e))
+    serde_saphyr::from_str_with_options(text, options(text)).map_err(|e| error(origin, &e))
 }
 
 /// Parses a stream of `---`-separated documents; empty documents are dropped.
 pub fn parse_all<T: DeserializeOwned>(text: &str, origin: &str) -> Result<Vec<T>, YamlError> {
-    serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| error(origin, &e))
+    serde_saphyr::from_multiple_with_options(text, options(text)).map_err(|e| error(origin, &e))
 }
 
 /// Parses a stream of documents into JSON values, as [`parse_all`] does, but

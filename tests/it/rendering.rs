@@ -390,23 +390,119 @@ fn an_unknown_engine_is_refused() {
     );
 }
 
+/// Address space `ketch template` may use in [`hostile_templates_end_with_a_clear_error`]:
+/// the engine's guards (512 MiB for one value, 1.5 GiB of large values, 256 MiB
+/// of output) keep a render under it, so an allocation failure (an abort) or a
+/// stack overflow (a crash) shows as a signal, not as the expected error.
+const MEMORY_BOUND_KIB: u64 = 3 << 20;
+
+/// A list nested `depth` levels deep through a namespace, named `name`.
+fn deep_list(name: &str, depth: usize) -> String {
+    let outer = depth.div_ceil(100_000);
+    let inner = depth / outer;
+    format!(
+        "{{% set {name} = namespace(v=[]) %}}{{% for i in range({outer}) %}}{{% for j in range({inner}) %}}\
+         {{% set {name}.v = [{name}.v] %}}{{% endfor %}}{{% endfor %}}"
+    )
+}
+
+/// Every template here once crashed ketch, exhausted memory or ran unbounded;
+/// each must end with exit code 1 and an error naming the template and the
+/// limit, under [`MEMORY_BOUND_KIB`] of address space. The timeout only
+/// catches a hang; each case takes well under a second in a release build.
 #[test]
-fn runaway_templates_are_stopped() {
-    let err = render_template(
-        "{}",
-        "{% for i in range(100000000) %}{% for j in range(100000000) %}x{% endfor %}{% endfor %}\n",
-    )
-    .unwrap_err();
-    assert!(err.contains("demo/templates/t.yaml"), "{err}");
-    let err = render_template(
-        "{}",
-        "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}\n",
-    )
-    .unwrap_err();
-    assert!(
-        err.contains("recursion") || err.contains("fuel") || err.contains("limit"),
-        "{err}"
-    );
+fn hostile_templates_end_with_a_clear_error() {
+    let chain = |op: &str| format!("{{{{ 1{} }}}}\n", op.repeat(20_000));
+    let doubling = "{% set ns = namespace(s='a') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}";
+    let deep = deep_list("ns", 100_000);
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        // 7: a panic inside minijinja.
+        ("cycle", "{% for i in [1] %}{{ loop.cycle() }}{% endfor %}".into(), "{}", "loop.cycle() needs at least one argument"),
+        // 8: stack overflows.
+        ("self namespace", "{% set x = namespace() %}{% set x.x = x %}{{ x }}".into(), "{}", "nests more than 512 levels"),
+        ("self tpl", "{{ tpl(values.t) }}".into(), "t: \"{{ tpl(values.t) }}\"\n", "tpl: calls nest more than 16 deep"),
+        ("not chain", format!("{{{{ {} true }}}}", "not ".repeat(20_000)), "{}", "chains more than 1000 operators"),
+        ("minus chain", format!("{{{{ {} 1 }}}}", "- ".repeat(20_000)), "{}", "chains more than 1000 operators"),
+        ("plus chain", chain(" + 1"), "{}", "chains more than 1000 operators"),
+        ("filter chain", format!("{{{{ 'a'{} }}}}", " | upper".repeat(20_000)), "{}", "chains more than 1000 operators"),
+        ("attribute chain", format!("{{{{ values{} }}}}", ".a".repeat(20_000)), "{}", "chains more than 1000 operators"),
+        ("deep list printed", format!("{deep}{{{{ ns.v }}}}"), "{}", "nests more than 512 levels"),
+        ("deep list tojson", format!("{deep}{{{{ ns.v | tojson }}}}"), "{}", "nests more than 512 levels"),
+        ("deep list toyaml", format!("{deep}{{{{ ns.v | toyaml }}}}"), "{}", "nests more than 512 levels"),
+        (
+            "deep lists compared",
+            format!("{deep}{}{{% if ns.v == other.v %}}{{{{ ns.v }}}}{{% endif %}}", deep_list("other", 100_000)),
+            "{}",
+            // Comparing recurses inside minijinja: the printer or the stack guard stops it.
+            "nests",
+        ),
+        ("very deep list dropped", deep_list("ns", 3_000_000), "{}", "nests too deeply"),
+        // 9: memory.
+        ("nindent max", "{{ 'a' | nindent(9223372036854775807) }}".into(), "{}", "nindent: the result would be"),
+        ("indent 1e9", "{{ 'a' | indent(1000000000) }}".into(), "{}", "indent: the result would be 1000000001 bytes"),
+        ("doubling", doubling.into(), "{}", "needed more memory than ketch allows a template"),
+        ("tojson indent", "{{ [1] | tojson(1000000000) }}".into(), "{}", "tojson: the result would be"),
+        ("tojson wide", "{% set s = 'a' * 100000000 %}{{ ([s] * 20) | tojson }}".into(), "{}", "tojson: the result would be"),
+        ("replace bomb", format!("{{{{ ('a' * 10000000) | replace('a', '{}') }}}}", "a".repeat(50)), "{}", "replace: the result would be 500000000 bytes"),
+        ("join bomb", "{% set s = 'a' * 100000000 %}{{ [s, s, s] | join(',') }}".into(), "{}", "join: the result would be"),
+        ("concat in a list", "{% set ns = namespace(l=[]) %}{% for i in range(40) %}{% set ns.l = ns.l + ['a' * 100000000 ~ i] %}{% endfor %}{{ ns.l | length }}".into(), "{}", "needed more memory than ketch allows a template"),
+        // The fuel limit and the output cap, reached.
+        ("fuel", "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}".into(), "{}", "fuel"),
+        ("output cap", "{% for i in range(100000) %}{{ 'x' * 10000 }}{% endfor %}".into(), "{}", "passed 268435456 bytes of output"),
+        ("macro recursion", "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}".into(), "{}", "recursion"),
+    ];
+    for (name, template, values, expected) in cases {
+        let dir = chart(&[
+            ("Chart.yaml", CHART_YAML),
+            ("values.yaml", values),
+            ("templates/t.yaml", &template),
+        ]);
+        let started = std::time::Instant::now();
+        let (status, stderr) = ketch_bounded(&["template", "r", "demo"], dir.path());
+        eprintln!("{name}: {:?}", started.elapsed());
+        assert_eq!(status.code(), Some(1), "{name}: {status:?}\n{stderr}");
+        assert!(
+            stderr.contains("demo/templates/t.yaml") && stderr.contains(expected),
+            "{name}: expected {expected:?}:\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+}
+
+/// Runs ketch in `dir` under [`MEMORY_BOUND_KIB`] of address space; kills it after a
+/// minute (a hang). Its exit status and stderr.
+fn ketch_bounded(args: &[&str], dir: &Path) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {MEMORY_BOUND_KIB} && exec \"$0\" \"$@\""
+        ))
+        .arg(env!("CARGO_BIN_EXE_ketch"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).ok();
+        text
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("ketch {args:?} hung: {:?}", child.wait());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    (status, reader.join().unwrap())
 }
 
 #[test]

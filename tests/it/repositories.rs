@@ -1000,3 +1000,107 @@ fn helm_reads_the_index_and_archives_ketch_writes() {
         "{shown}"
     );
 }
+
+/// A server on loopback that answers every request with a 200 and a body it
+/// sends one byte every 100 ms, never finishing; its URL.
+fn trickling_server() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                while stream.write_all(b"a").is_ok() {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_server_that_trickles_is_cut_off() {
+    let home = Home::new();
+    let url = trickling_server();
+    let run = |args: &[&str], stall: &str, total: &str| {
+        let out = home
+            .command(args)
+            .env("KETCH_DOWNLOAD_STALL_TIMEOUT", stall)
+            .env("KETCH_DOWNLOAD_TIMEOUT", total)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Ten bytes a second: under the 1 KiB a stall window needs.
+    let err = run(&["repo", "add", "slow", &url], "1", "600");
+    assert!(
+        err.contains("/index.yaml: the server sent") && err.contains("bytes in the last 1s"),
+        "{err}"
+    );
+    let archive = format!("{url}/slow-1.0.0.tgz");
+    let out = home.path("out");
+    let err = run(&["pull", &archive, "-d", out.to_str().unwrap()], "1", "600");
+    assert!(err.contains("slow-1.0.0.tgz: the server sent"), "{err}");
+    assert!(err.contains("KETCH_DOWNLOAD_STALL_TIMEOUT"), "{err}");
+    // Fast enough for each window, too slow for the deadline.
+    let err = run(&["pull", &archive, "-d", out.to_str().unwrap()], "600", "2");
+    assert!(
+        err.contains("the download did not finish within 2s")
+            && err.contains("KETCH_DOWNLOAD_TIMEOUT"),
+        "{err}"
+    );
+}
+
+/// An index of `charts` charts with `versions` versions each, as a large
+/// public repository's: every version with its URL, digest and times.
+fn generated_index(charts: usize, versions: usize) -> String {
+    let mut text = String::from("apiVersion: v1\nentries:\n");
+    for c in 0..charts {
+        text.push_str(&format!("  chart-{c}:\n"));
+        for v in 0..versions {
+            text.push_str(&format!(
+                "  - apiVersion: v2\n    name: chart-{c}\n    version: 1.{v}.0\n    appVersion: \"2.{v}\"\n    \
+                 description: A generated chart\n    created: \"2026-01-01T00:00:00Z\"\n    \
+                 digest: {:064x}\n    urls:\n    - https://charts.example/chart-{c}-1.{v}.0.tgz\n",
+                c * versions + v
+            ));
+        }
+    }
+    text.push_str("generated: \"2026-01-01T00:00:00Z\"\n");
+    text
+}
+
+#[test]
+fn an_index_with_200000_versions_loads() {
+    // Over two million nodes: once refused by the YAML reader's fixed budget.
+    let text = generated_index(1_000, 200);
+    let (index, warnings) = IndexFile::parse(&text, "index.yaml").unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(index.entries.values().map(Vec::len).sum::<usize>(), 200_000);
+}
+
+/// The index of issue 23 in size (53 MB), added over HTTP; slow in a debug build.
+#[test]
+#[ignore = "a 53 MB index: run with --ignored in a release build"]
+fn a_53_mb_index_is_added_over_http() {
+    let home = Home::new();
+    let server = Server::start();
+    let text = generated_index(2_000, 100);
+    assert!(text.len() > 50_000_000, "{}", text.len());
+    server.serve("/index.yaml", 200, text);
+    home.ok(&["repo", "add", "big", &server.url]);
+    let found = home.ok(&["search", "repo", "chart-1999", "-o", "json"]);
+    assert!(found.contains("chart-1999"), "{found}");
+}

@@ -592,3 +592,45 @@ fn push_to_a_chart_server_reports_auth_and_conflicts() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("409") && err.contains("immutable"), "{err}");
 }
+
+/// The server's peak resident memory (VmHWM), in MiB.
+fn peak_rss_mib(server: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib >> 10
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_stream_to_disk_and_large_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("charts");
+    let server = Server::with_token(&storage, &[]);
+    let url = server.url.clone();
+    let http = client();
+    // Eight uploads of 95 MiB at once: buffered in memory, they held 889 MB.
+    let body = vec![0x1fu8; 95 << 20];
+    let uploads = (0..8).map(|_| upload(&http, &url, body.clone(), Some(TOKEN)));
+    let statuses = futures::future::join_all(uploads).await;
+    assert!(statuses.iter().all(|&s| s == 400), "{statuses:?}");
+    let peak = peak_rss_mib(&server);
+    eprintln!("peak RSS of ketch serve: {peak} MiB");
+    assert!(
+        peak < 400,
+        "ketch serve held {peak} MiB for 8 uploads of 95 MiB"
+    );
+    // Over the archive limit: 413, and nothing is left in the storage.
+    let status = upload(&http, &url, vec![0x1f; (100 << 20) + 1], Some(TOKEN)).await;
+    assert_eq!(status, 413);
+    let left: Vec<_> = std::fs::read_dir(&storage)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "index.yaml")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // A real chart still goes in.
+    assert_eq!(
+        upload(&http, &url, chart_archive("demo", "1.0.0"), Some(TOKEN)).await,
+        201
+    );
+}

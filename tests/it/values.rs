@@ -704,3 +704,54 @@ fn global_schema_errors_name_the_source() {
         Some("--set global.registry=1")
     );
 }
+
+#[test]
+fn values_files_and_stdin_larger_than_the_limit_are_refused() {
+    let too_large = |options: ValueOptions, stdin: &mut dyn std::io::Read| {
+        let err = options.merge_values(stdin).unwrap_err();
+        assert!(matches!(err, ValuesError::TooLarge { .. }), "{err}");
+        err.to_string()
+    };
+    // /dev/zero never ends: once read until allocation failed.
+    let err = too_large(
+        ValueOptions {
+            value_files: vec!["/dev/zero".into()],
+            ..Default::default()
+        },
+        &mut std::io::empty(),
+    );
+    assert!(err.contains("/dev/zero: larger than the 64 MiB"), "{err}");
+    let err = too_large(
+        ValueOptions {
+            value_files: vec!["-".into()],
+            ..Default::default()
+        },
+        &mut std::io::repeat(b'#'),
+    );
+    assert!(err.contains("<stdin>: larger than the 64 MiB"), "{err}");
+    let err = ValueOptions {
+        set_file: vec!["a=/dev/zero".into()],
+        ..Default::default()
+    }
+    .merge_values(&mut std::io::empty())
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("larger than the 64 MiB"), "{err}");
+    // A file just under the limit is read.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.yaml");
+    let mut text = "a: ".to_string();
+    text.push_str(&"x".repeat(values::MAX_VALUES_FILE as usize - 10));
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    let user = ValueOptions {
+        value_files: vec![path.display().to_string()],
+        ..Default::default()
+    }
+    .merge_values(&mut std::io::empty())
+    .unwrap();
+    assert_eq!(
+        user.values["a"].as_str().map(str::len),
+        Some(values::MAX_VALUES_FILE as usize - 10)
+    );
+}

@@ -2,8 +2,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use minijinja::value::{Value, ValueKind};
-use minijinja::{Environment, Error, ErrorKind};
+use minijinja::value::{Kwargs, StringInput, Value, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, State};
 use sha2::{Digest, Sha256};
 
 use crate::values::merge_into;
@@ -28,6 +28,9 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("trimsuffix", trimsuffix);
     env.add_filter("merge", merge);
     env.add_filter("string", string);
+    // minijinja's own, with the size of the result bounded first.
+    env.add_filter("replace", replace);
+    env.add_filter("join", join);
     env.add_function("fail", fail);
     env.add_function("semver_compare", semver_compare);
     env.add_test("semver", |version: &str, constraint: &str| {
@@ -50,15 +53,81 @@ fn defined(value: &Value, filter: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Values as text, the way they print in a template.
-fn text(value: &Value) -> String {
+/// The largest string a filter builds: the render's whole output may not be larger.
+pub const MAX_TEXT: usize = 256 * 1024 * 1024;
+/// The deepest value a filter or the printer walks; YAML values are far shallower.
+pub const MAX_DEPTH: usize = 512;
+
+fn too_large(filter: &str, bytes: usize) -> Error {
+    invalid(format!(
+        "{filter}: the result would be {bytes} bytes, over the {} MiB a value may hold; \
+         a template loops or a value is huge",
+        MAX_TEXT >> 20
+    ))
+}
+
+/// Fails unless a result of `bytes` (`None`: overflowed) fits [`MAX_TEXT`].
+fn check_size(filter: &str, bytes: Option<usize>) -> Result<usize, Error> {
+    match bytes {
+        Some(n) if n <= MAX_TEXT => Ok(n),
+        other => Err(too_large(filter, other.unwrap_or(usize::MAX))),
+    }
+}
+
+/// About how many bytes `value` takes as text (JSON or YAML), refusing values
+/// nested deeper than [`MAX_DEPTH`] (a namespace that holds itself) or larger
+/// than [`MAX_TEXT`] (a list of one huge string repeated), before anything
+/// writes them out.
+pub fn measure(value: &Value, filter: &str) -> Result<usize, Error> {
+    let mut total = 0;
+    walk(value, 0, &mut total, filter)?;
+    Ok(total)
+}
+
+fn walk(value: &Value, depth: usize, total: &mut usize, filter: &str) -> Result<(), Error> {
+    if depth > MAX_DEPTH {
+        return Err(invalid(format!(
+            "{filter}: the value nests more than {MAX_DEPTH} levels deep \
+             (a list or map that holds itself?)"
+        )));
+    }
+    let object = value.as_object();
     match value.kind() {
+        ValueKind::Map => {
+            for (key, item) in object
+                .and_then(|o| o.try_iter_pairs())
+                .into_iter()
+                .flatten()
+            {
+                walk(&key, depth + 1, total, filter)?;
+                walk(&item, depth + 1, total, filter)?;
+            }
+        }
+        ValueKind::Seq | ValueKind::Iterable => {
+            for item in object.and_then(|o| o.try_iter()).into_iter().flatten() {
+                walk(&item, depth + 1, total, filter)?;
+            }
+        }
+        _ => {}
+    }
+    let own = value.as_bytes().map_or(0, <[u8]>::len);
+    *total = check_size(filter, total.checked_add(own + 8))?;
+    Ok(())
+}
+
+/// Values as text, the way they print in a template.
+fn text(value: &Value, filter: &str) -> Result<String, Error> {
+    Ok(match value.kind() {
         ValueKind::None => "null".into(),
         ValueKind::Bool => if value.is_true() { "true" } else { "false" }.into(),
-        _ => value
-            .as_str()
-            .map_or_else(|| value.to_string(), str::to_string),
-    }
+        _ => match value.as_str() {
+            Some(s) => s.to_string(),
+            None => {
+                measure(value, filter)?;
+                value.to_string()
+            }
+        },
+    })
 }
 
 /// `string` as YAML spells it: `true`, `false`, `null`, not Python's `True`.
@@ -66,7 +135,7 @@ fn string(value: Value) -> Result<Value, Error> {
     defined(&value, "string")?;
     match value.kind() {
         ValueKind::String => Ok(value),
-        _ => Ok(Value::from(text(&value))),
+        _ => Ok(Value::from(text(&value, "string")?)),
     }
 }
 
@@ -75,6 +144,7 @@ fn string(value: Value) -> Result<Value, Error> {
 /// fast writer; the rest (bytes, non-string keys, invalid values...) through serde-saphyr.
 pub fn toyaml(value: Value) -> Result<String, Error> {
     defined(&value, "toyaml")?;
+    measure(&value, "toyaml")?;
     let out = match exact_json(&value) {
         Some(json) => yaml::value_to_string(&json),
         None => yaml::to_string(&value),
@@ -131,18 +201,46 @@ fn exact_json_map(value: &Value) -> Option<serde_json::Value> {
 /// `{{ x | tojson }}` or `{{ x | tojson(2) }}`: JSON, without HTML escaping.
 fn tojson(value: Value, indent: Option<usize>) -> Result<String, Error> {
     defined(&value, "tojson")?;
+    measure(&value, "tojson")?;
+    let mut out = CappedBuffer::default();
     let result = match indent {
-        None => serde_json::to_string(&value),
+        None => serde_json::to_writer(&mut out, &value),
         Some(n) => {
+            check_size("tojson", Some(n))?;
             let pad = " ".repeat(n);
-            let mut out = Vec::new();
             let fmt = serde_json::ser::PrettyFormatter::with_indent(pad.as_bytes());
             let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
             serde::Serialize::serialize(&value, &mut ser)
-                .map(|()| String::from_utf8_lossy(&out).into_owned())
         }
     };
-    result.map_err(|e| invalid(format!("tojson: {e}")))
+    match result {
+        Ok(()) => Ok(String::from_utf8_lossy(&out.bytes).into_owned()),
+        Err(_) if out.full => Err(too_large("tojson", MAX_TEXT + 1)),
+        Err(e) => Err(invalid(format!("tojson: {e}"))),
+    }
+}
+
+/// Bytes that refuse to grow past [`MAX_TEXT`].
+#[derive(Default)]
+struct CappedBuffer {
+    bytes: Vec<u8>,
+    /// A write was refused.
+    full: bool,
+}
+
+impl std::io::Write for CappedBuffer {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + data.len() > MAX_TEXT {
+            self.full = true;
+            return Err(std::io::Error::other("value too large"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn fromyaml(text: &str) -> Result<Value, Error> {
@@ -159,22 +257,35 @@ fn fromjson(text: &str) -> Result<Value, Error> {
 
 /// Helm's `indent`: pads every line, the first included.
 fn indent(value: Value, width: usize) -> Result<String, Error> {
-    defined(&value, "indent")?;
-    let pad = " ".repeat(width);
-    let text = text(&value);
-    Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
+    padded(value, width, "indent", "")
 }
 
 /// Helm's `nindent`: a newline, then `indent`.
 fn nindent(value: Value, width: usize) -> Result<String, Error> {
-    indent(value, width).map(|s| format!("\n{s}"))
+    padded(value, width, "nindent", "\n")
+}
+
+/// `value`'s lines each padded with `width` spaces, after `head`; the size checked first.
+fn padded(value: Value, width: usize, filter: &str, head: &str) -> Result<String, Error> {
+    defined(&value, filter)?;
+    let text = text(&value, filter)?;
+    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    let size = width
+        .checked_mul(lines)
+        .and_then(|pad| pad.checked_add(text.len() + head.len()));
+    check_size(filter, size)?;
+    let pad = " ".repeat(width);
+    Ok(format!(
+        "{head}{pad}{}",
+        text.replace('\n', &format!("\n{pad}"))
+    ))
 }
 
 fn b64encode(value: Value) -> Result<String, Error> {
     defined(&value, "b64encode")?;
     Ok(match value.as_bytes() {
         Some(bytes) if value.kind() == ValueKind::Bytes => BASE64.encode(bytes),
-        _ => BASE64.encode(text(&value)),
+        _ => BASE64.encode(text(&value, "b64encode")?),
     })
 }
 
@@ -189,7 +300,7 @@ fn sha256(value: Value) -> Result<String, Error> {
     defined(&value, "sha256")?;
     let digest = match value.as_bytes() {
         Some(bytes) if value.kind() == ValueKind::Bytes => Sha256::digest(bytes),
-        _ => Sha256::digest(text(&value)),
+        _ => Sha256::digest(text(&value, "sha256")?),
     };
     Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
@@ -197,13 +308,13 @@ fn sha256(value: Value) -> Result<String, Error> {
 /// A double-quoted YAML/JSON string, escapes included.
 fn quote(value: Value) -> Result<String, Error> {
     defined(&value, "quote")?;
-    serde_json::to_string(&text(&value)).map_err(|e| invalid(format!("quote: {e}")))
+    serde_json::to_string(&text(&value, "quote")?).map_err(|e| invalid(format!("quote: {e}")))
 }
 
 /// A single-quoted YAML string (`'` doubled).
 fn squote(value: Value) -> Result<String, Error> {
     defined(&value, "squote")?;
-    Ok(format!("'{}'", text(&value).replace('\'', "''")))
+    Ok(format!("'{}'", text(&value, "squote")?.replace('\'', "''")))
 }
 
 /// `{{ values.image.tag | required("set image.tag") }}`: fails on undefined, none or "".
@@ -234,7 +345,7 @@ fn semver_compare(constraint: &str, version: &str) -> Result<bool, Error> {
 /// Helm's `trunc`: the first n characters (a negative n keeps the last -n).
 fn trunc(value: Value, n: i64) -> Result<String, Error> {
     defined(&value, "trunc")?;
-    let chars: Vec<char> = text(&value).chars().collect();
+    let chars: Vec<char> = text(&value, "trunc")?.chars().collect();
     let len = chars.len() as i64;
     let (from, to) = if n >= 0 {
         (0, n.min(len))
@@ -242,6 +353,43 @@ fn trunc(value: Value, n: i64) -> Result<String, Error> {
         ((len + n).max(0), len)
     };
     Ok(chars[from as usize..to as usize].iter().collect())
+}
+
+/// minijinja's `replace`, refusing a result over [`MAX_TEXT`] before building it.
+fn replace(value: Value, from: &str, to: &str) -> Result<String, Error> {
+    defined(&value, "replace")?;
+    let text = text(&value, "replace")?;
+    // An empty pattern matches before every character and at the end.
+    let matches = if from.is_empty() {
+        text.chars().count() + 1
+    } else {
+        text.matches(from).count()
+    };
+    let size = matches
+        .checked_mul(to.len())
+        .and_then(|added| (text.len() - matches * from.len()).checked_add(added));
+    check_size("replace", size)?;
+    Ok(text.replace(from, to))
+}
+
+/// minijinja's `join`, refusing a result over [`MAX_TEXT`] before building it.
+fn join(
+    state: &mut State,
+    value: &Value,
+    joiner: Option<StringInput<'_>>,
+    attribute: Option<&str>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let joiner_len = match &joiner {
+        Some(joiner) => joiner.as_str().len(),
+        None => kwargs.peek::<Option<&str>>("d")?.map_or(0, str::len),
+    };
+    let mut size = 0usize;
+    for item in value.try_iter().into_iter().flatten() {
+        let item = measure(&item, "join")?;
+        size = check_size("join", size.checked_add(item + joiner_len))?;
+    }
+    minijinja::filters::join(state, value, joiner, attribute, kwargs)
 }
 
 fn trimprefix(value: &str, prefix: &str) -> String {

@@ -6,6 +6,7 @@ mod capabilities;
 mod diagnostic;
 mod files;
 pub mod filters;
+mod nesting;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -18,7 +19,7 @@ use filters::serde_value;
 
 use super::{
     ChartUnit, EngineError, EngineKind, EngineOutput, ReleaseInfo, RenderOptions, RenderedTemplate,
-    is_macro_file,
+    guard, is_macro_file,
 };
 use crate::chart::{Chart, ChartFile};
 use crate::parallel;
@@ -48,13 +49,17 @@ pub fn render(
         let unit = &units[job.unit];
         if let Some(i) = job.compile_only {
             let file = &unit.chart.templates[i];
-            return compile_template(&unit.env, file, &job.source).map(|()| String::new());
+            return guarded(&job.source, || {
+                compile_template(&unit.env, file, &job.source).map(|()| String::new())
+            });
         }
         let ctx = context! {
             template => context! { name => job.source.clone(), base_path => unit.base_path.clone() },
             ..unit.base.clone()
         };
-        render_template(&unit.env, &job.file, ctx, &job.source, &budget)
+        guarded(&job.source, || {
+            render_template(&unit.env, &job.file, ctx, &job.source, &budget)
+        })
     });
     let mut output = EngineOutput::default();
     for (job, text) in plan.jobs.into_iter().zip(texts) {
@@ -185,6 +190,21 @@ fn template_error(source: &str, err: &minijinja::Error) -> EngineError {
     }
 }
 
+/// Runs `work` for template `source` with the thread marked as rendering it
+/// (see [`guard`]), a panic inside minijinja turned into an error.
+fn guarded(
+    source: &str,
+    work: impl FnOnce() -> Result<String, EngineError>,
+) -> Result<String, EngineError> {
+    let _rendering = guard::rendering(source);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        Err(EngineError::Template {
+            template: source.into(),
+            message: guard::panic_message(panic.as_ref()),
+        })
+    })
+}
+
 fn render_template(
     env: &Environment<'_>,
     name: &str,
@@ -286,6 +306,7 @@ fn shared_environment(options: &RenderOptions) -> Environment<'static> {
         ValueKind::None => out.write_str("null").map_err(Into::into),
         // Maps and lists print as JSON, which YAML reads as a flow collection.
         ValueKind::Map | ValueKind::Seq => {
+            filters::measure(value, "printing")?;
             let json = serde_json::to_string(value).map_err(|e| {
                 minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
             })?;
@@ -323,6 +344,8 @@ fn environment<'a>(
                 Some(extra) => context! { ..extra, ..base.clone() },
                 None => base.clone(),
             };
+            let _depth = TplDepth::enter()?;
+            nesting::check(text)?;
             state
                 .env()
                 .render_named_str(&format!("tpl in {}", state.name()), text, ctx)
@@ -354,8 +377,44 @@ fn environment<'a>(
             Some((file.path.clone(), text.to_string()))
         })
         .collect();
-    env.set_loader(move |name| Ok(sources.get(name).cloned()));
+    env.set_loader(move |name| match sources.get(name) {
+        Some(source) => nesting::check(source).map(|()| Some(source.clone())),
+        None => Ok(None),
+    });
     env
+}
+
+/// How deep `tpl` calls nest on this thread: each one starts a new render
+/// with its own recursion limit, so they are bounded here.
+struct TplDepth;
+
+/// `tpl` calls within each other; a value that `tpl`s itself stops here.
+const MAX_TPL_DEPTH: usize = 16;
+
+thread_local! {
+    static TPL_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl TplDepth {
+    fn enter() -> Result<TplDepth, minijinja::Error> {
+        let depth = TPL_DEPTH.with(|d| d.get()) + 1;
+        if depth > MAX_TPL_DEPTH {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!(
+                    "tpl: calls nest more than {MAX_TPL_DEPTH} deep (a value that renders itself with tpl?)"
+                ),
+            ));
+        }
+        TPL_DEPTH.with(|d| d.set(depth));
+        Ok(TplDepth)
+    }
+}
+
+impl Drop for TplDepth {
+    fn drop(&mut self) {
+        TPL_DEPTH.with(|d| d.set(d.get() - 1));
+    }
 }
 
 /// Checks that a template is UTF-8 and compiles, as the render of any template
