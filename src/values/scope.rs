@@ -53,6 +53,7 @@ fn resolve_with(
         let everything = coalesce_scope(&Scoped::plain(&chart), user.clone(), true, warnings)?;
         let tags = table(&everything, "tags");
         disable(&mut chart, &everything, &tags, warnings);
+        present(&chart)?;
     }
 
     let scoped = Scoped::with_imports(&chart, warnings)?;
@@ -101,16 +102,16 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
                 .enumerate()
                 .filter(|(_, sub)| sub.name() == dependency.name)
         };
-        let Some((at, _)) = named()
+        let pick = named()
             .find(|(_, sub)| allows(dependency, sub))
             .or_else(|| named().next())
-        else {
-            return Err(ValuesError::MissingDependency {
-                chart: chart.name().to_string(),
-                dependency: dependency.name.clone(),
-            });
-        };
-        picks.push(at);
+            .map(|(at, _)| at);
+        // One that a condition or tags may switch off need only be there once it is on
+        // (`present` checks, after conditions and tags).
+        if pick.is_none() && !has_switch(dependency) {
+            return Err(missing(&chart, dependency));
+        }
+        picks.push(pick);
     }
     let undeclared: Vec<bool> = found
         .iter()
@@ -126,8 +127,9 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
             instances.extend(slot.take());
         }
     }
-    for (i, (dependency, &at)) in declared.iter().zip(&picks).enumerate() {
-        let used_again = picks[i + 1..].contains(&at);
+    for (i, (dependency, &pick)) in declared.iter().zip(&picks).enumerate() {
+        let Some(at) = pick else { continue };
+        let used_again = picks[i + 1..].contains(&pick);
         let mut instance = match &found[at] {
             Some(sub) if used_again => sub.clone(),
             _ => found[at].take().expect("a subchart moves out once, last"),
@@ -154,14 +156,35 @@ fn allows(dependency: &Dependency, sub: &Chart) -> bool {
     matches!((constraint, version), (Ok(c), Ok(v)) if c.matches(&v))
 }
 
+fn has_switch(dependency: &Dependency) -> bool {
+    dependency.condition.is_some() || !dependency.tags.is_empty()
+}
+
 /// Whether a dependency of `chart` or of its subcharts has a condition or tags.
 fn has_switches(chart: &Chart) -> bool {
-    chart
-        .metadata
-        .dependencies
-        .iter()
-        .any(|d| d.condition.is_some() || !d.tags.is_empty())
-        || chart.subcharts.iter().any(has_switches)
+    chart.metadata.dependencies.iter().any(has_switch) || chart.subcharts.iter().any(has_switches)
+}
+
+fn missing(chart: &Chart, dependency: &Dependency) -> ValuesError {
+    ValuesError::MissingDependency {
+        chart: chart.name().to_string(),
+        dependency: dependency.name.clone(),
+    }
+}
+
+/// Checks that every dependency left on after conditions and tags has its
+/// chart in `charts/` (one switched off may be absent: it is never rendered).
+fn present(chart: &Chart) -> Result<(), ValuesError> {
+    for dependency in &chart.metadata.dependencies {
+        if !chart
+            .subcharts
+            .iter()
+            .any(|s| s.name() == dependency.scope())
+        {
+            return Err(missing(chart, dependency));
+        }
+    }
+    chart.subcharts.iter().try_for_each(present)
 }
 
 /// Removes the subcharts whose `condition` or `tags` turn them off, and

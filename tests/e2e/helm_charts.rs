@@ -22,7 +22,7 @@ fn corpus_chart(path: &str) -> String {
     let root = std::env::var_os("KETCH_HELM_CORPUS").unwrap_or_else(|| {
         panic!(
             "KETCH_HELM_CORPUS is not set: these tests install real Helm charts from the corpus. \
-             Run `export KETCH_HELM_CORPUS=$(tests/helm-corpus/fetch)/charts` (tests/run does it)"
+             Run `export KETCH_HELM_CORPUS=$(tests/helm-corpus/fetch)` (tests/run does it)"
         )
     });
     let chart = PathBuf::from(root).join(path);

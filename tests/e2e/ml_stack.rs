@@ -500,3 +500,67 @@ model-server:
         ]
     );
 }
+
+/// The umbrella with its optional Helm dependency switched on: the Pushgateway (Prometheus
+/// community's chart, Go templates, from the corpus as `ketch dep build` would vendor it)
+/// renders and runs beside the Jinja subcharts in one release.
+#[tokio::test]
+async fn the_pushgateway_helm_chart_runs_inside_the_jinja_umbrella() {
+    let corpus = std::env::var_os("KETCH_HELM_CORPUS").expect(
+        "KETCH_HELM_CORPUS is not set: run `export KETCH_HELM_CORPUS=$(tests/helm-corpus/fetch)` \
+         (tests/run does it)",
+    );
+    let chart = tempfile::tempdir().unwrap();
+    copy_tree(&shipped("ml-stack"), chart.path());
+    copy_tree(
+        &Path::new(&corpus).join("prometheus-community/prometheus-pushgateway"),
+        &chart.path().join("charts/prometheus-pushgateway"),
+    );
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "pushgw").await;
+    let iris = shipped("ml-stack/examples/iris.yaml");
+    ok(&[
+        "install",
+        RELEASE,
+        &chart.path().display().to_string(),
+        "-n",
+        &ns.name,
+        "-f",
+        &iris.display().to_string(),
+        "--set",
+        "pushgateway.enabled=true,trainer.enabled=false",
+        "--wait",
+        "--timeout",
+        "120s",
+    ]);
+    let deployments: Api<Deployment> = ns.api();
+    for name in ["iris-pushgateway", STABLE] {
+        let deployment = deployments
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("{name} is not on the cluster: {e}"));
+        let ready = deployment
+            .status
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0);
+        assert!(ready >= 1, "{name} has no ready replica after --wait");
+    }
+    let services: Api<Service> = ns.api();
+    services
+        .get("iris-pushgateway")
+        .await
+        .expect("the Pushgateway's Service");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
