@@ -259,6 +259,13 @@ fn ours(v: &Value) -> Vec<String> {
     out.extend(pair(serial::to_json(v)));
     out.extend(pair(serial::to_pretty_json(v)));
     out.extend(pair(serial::to_raw_json(v)));
+    // The probe's toToml pair: Helm's result (the error text on an encoder error) and the
+    // error; a Go panic (nil at the root) is "" and "PANIC message".
+    out.extend(match serial::to_toml_result(v) {
+        Ok(s) => [s, String::new()],
+        Err((m, false)) => [m.clone(), m],
+        Err((m, true)) => [String::new(), format!("PANIC {m}")],
+    });
     out
 }
 
@@ -326,6 +333,8 @@ fn serialization_matches_go() {
         "toPrettyJson error",
         "toRawJson",
         "toRawJson error",
+        "toToml",
+        "toToml error",
     ];
     let mut checked = 0;
     for (v, line) in values.iter().zip(expected.lines()) {

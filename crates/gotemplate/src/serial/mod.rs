@@ -6,6 +6,7 @@ mod json;
 mod json_in;
 mod keys;
 mod resolve;
+mod toml_out;
 mod yaml_in;
 mod yaml_out;
 
@@ -40,6 +41,22 @@ pub fn to_raw_json(v: &Value) -> Result<String, String> {
     json::encode(v, json::RAW)
 }
 
+/// BurntSushi/toml's encoding of `v`: Helm's `mustToToml` (every failure is the error).
+pub fn to_toml(v: &Value) -> Result<String, String> {
+    toml_out::encode(v).map_err(|e| match e {
+        toml_out::Failure::Encode(m) | toml_out::Failure::Panic(m) => m,
+    })
+}
+
+/// Helm's `toToml` outcome: the text, or the error with whether it is a Go panic (which
+/// fails the template) rather than an encoder error (which `toToml` returns as its text).
+pub fn to_toml_result(v: &Value) -> Result<String, (String, bool)> {
+    toml_out::encode(v).map_err(|e| match e {
+        toml_out::Failure::Encode(m) => (m, false),
+        toml_out::Failure::Panic(m) => (m, true),
+    })
+}
+
 /// The serialization functions, with their Go signatures.
 pub fn funcs() -> FuncMap {
     let mut f = FuncMap::new();
@@ -66,6 +83,13 @@ pub fn funcs() -> FuncMap {
     f.add("mustToRawJson", ANY, None, |a| {
         to_raw_json(&a[0]).map(Value::from)
     });
+    // Helm's toToml returns the encoder's error text as its result; a Go panic (nil)
+    // still fails the template.
+    f.add("toToml", ANY, None, |a| match to_toml_result(&a[0]) {
+        Ok(s) | Err((s, false)) => Ok(s.into()),
+        Err((m, true)) => Err(m),
+    });
+    f.add("mustToToml", ANY, None, |a| to_toml(&a[0]).map(Value::from));
     const S: &[Type] = &[Type::String];
     f.add("fromYaml", S, None, |a| {
         Ok(from_yaml(a[0].as_str().unwrap_or("")))
