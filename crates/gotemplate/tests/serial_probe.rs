@@ -1,6 +1,6 @@
 //! Differential test of the serialization functions against Go. A deterministic generator
 //! makes values and texts; `goprobe-serial/` (Go: sigs.k8s.io/yaml v1.6.0 over go.yaml.in/yaml/v2
-//! v2.4.3, encoding/json, BurntSushi/toml v1.6.0, exactly as Helm calls them) gives the expected
+//! v2.4.3, encoding/json, BurntSushi/toml v1.6.0, go.yaml.in/yaml/v3 v3.0.5, exactly as Helm calls them) gives the expected
 //! results. They are committed in `goprobe-serial/expected.jsonl`; when `go` is installed the
 //! probe runs again and must agree (`GOPROBE_WRITE=1` rewrites the file).
 
@@ -266,6 +266,7 @@ fn ours(v: &Value) -> Vec<String> {
         Err((m, false)) => [m.clone(), m],
         Err((m, true)) => [String::new(), format!("PANIC {m}")],
     });
+    out.extend(pair(serial::to_yaml_pretty(v)));
     out
 }
 
@@ -335,6 +336,8 @@ fn serialization_matches_go() {
         "toRawJson error",
         "toToml",
         "toToml error",
+        "toYamlPretty",
+        "toYamlPretty error",
     ];
     let mut checked = 0;
     for (v, line) in values.iter().zip(expected.lines()) {

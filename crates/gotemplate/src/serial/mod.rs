@@ -1,6 +1,6 @@
 //! Helm's serialization functions, byte-identical to Helm v4: `toYaml` (sigs.k8s.io/yaml over
 //! go-yaml v2), `toJson` (encoding/json), Sprig's `toPrettyJson` and `toRawJson`, `toToml`
-//! (BurntSushi/toml), and the readers `fromYaml`, `fromYamlArray`, `fromJson`, `fromJsonArray`.
+//! (BurntSushi/toml), Helm v4's `toYamlPretty` (yaml.v3), and the readers `fromYaml`, `fromYamlArray`, `fromJson`, `fromJsonArray`.
 
 mod json;
 mod json_in;
@@ -19,11 +19,20 @@ use crate::value::Value;
 /// Helm's `toYaml` text of `v`: sigs.k8s.io/yaml's `Marshal` without its final newline.
 /// The error is the message `mustToYaml` reports.
 pub fn to_yaml(v: &Value) -> Result<String, String> {
-    let mut text = yaml_out::marshal(v)?;
+    yaml_out::marshal(v).map(without_final_newline)
+}
+
+fn without_final_newline(mut text: String) -> String {
     if text.ends_with('\n') {
         text.pop();
     }
-    Ok(text)
+    text
+}
+
+/// Helm v4's `toYamlPretty` text of `v`: yaml.v3 with indentation 2, without the final
+/// newline. Helm swallows the error.
+pub fn to_yaml_pretty(v: &Value) -> Result<String, String> {
+    yaml_out::marshal_v3(v).map(without_final_newline)
 }
 
 /// `json.Marshal(v)`: Helm's `toJson`.
@@ -66,6 +75,9 @@ pub fn funcs() -> FuncMap {
         Ok(to_yaml(&a[0]).unwrap_or_default().into())
     });
     f.add("mustToYaml", ANY, None, |a| to_yaml(&a[0]).map(Value::from));
+    f.add("toYamlPretty", ANY, None, |a| {
+        Ok(to_yaml_pretty(&a[0]).unwrap_or_default().into())
+    });
     f.add("toJson", ANY, None, |a| {
         Ok(to_json(&a[0]).unwrap_or_default().into())
     });
