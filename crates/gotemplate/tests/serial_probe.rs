@@ -1,6 +1,6 @@
 //! Differential test of the serialization functions against Go. A deterministic generator
 //! makes values and texts; `goprobe-serial/` (Go: sigs.k8s.io/yaml v1.6.0 over go.yaml.in/yaml/v2
-//! v2.4.3, encoding/json, BurntSushi/toml v1.6.0, exactly as Helm calls them) gives the expected
+//! v2.4.3, encoding/json, BurntSushi/toml v1.6.0, go.yaml.in/yaml/v3 v3.0.5, exactly as Helm calls them) gives the expected
 //! results. They are committed in `goprobe-serial/expected.jsonl`; when `go` is installed the
 //! probe runs again and must agree (`GOPROBE_WRITE=1` rewrites the file).
 
@@ -259,6 +259,14 @@ fn ours(v: &Value) -> Vec<String> {
     out.extend(pair(serial::to_json(v)));
     out.extend(pair(serial::to_pretty_json(v)));
     out.extend(pair(serial::to_raw_json(v)));
+    // The probe's toToml pair: Helm's result (the error text on an encoder error) and the
+    // error; a Go panic (nil at the root) is "" and "PANIC message".
+    out.extend(match serial::to_toml_result(v) {
+        Ok(s) => [s, String::new()],
+        Err((m, false)) => [m.clone(), m],
+        Err((m, true)) => [String::new(), format!("PANIC {m}")],
+    });
+    out.extend(pair(serial::to_yaml_pretty(v)));
     out
 }
 
@@ -326,6 +334,10 @@ fn serialization_matches_go() {
         "toPrettyJson error",
         "toRawJson",
         "toRawJson error",
+        "toToml",
+        "toToml error",
+        "toYamlPretty",
+        "toYamlPretty error",
     ];
     let mut checked = 0;
     for (v, line) in values.iter().zip(expected.lines()) {

@@ -1,5 +1,7 @@
-//! go-yaml v2's order of mapping keys (`keyList.Less` in sorter.go): letters before other
+//! go-yaml's order of mapping keys (`keyList.Less` in sorter.go): letters before other
 //! characters, runs of digits compared as numbers ("9" before "10"), then by length.
+//! yaml.v3 differs in one point: when the runes before the first difference end in a digit,
+//! a letter sorts before a non-letter (v2: after); `v3` selects it.
 
 use std::cmp::Ordering;
 
@@ -15,18 +17,18 @@ fn is_digit(c: u32) -> bool {
     (u32::from(b'0')..=u32::from(b'9')).contains(&c)
 }
 
-/// `keyList.Less(a, b)` for two strings.
-pub fn less(a: &str, b: &str) -> bool {
+/// `keyList.Less(a, b)` for two strings (go-yaml v2's, or yaml.v3's when `v3`).
+pub fn less(a: &str, b: &str, v3: bool) -> bool {
     if a.is_ascii() && b.is_ascii() {
-        less_runes(a.as_bytes(), b.as_bytes())
+        less_runes(a.as_bytes(), b.as_bytes(), v3)
     } else {
         let ar: Vec<u32> = a.chars().map(u32::from).collect();
         let br: Vec<u32> = b.chars().map(u32::from).collect();
-        less_runes(&ar, &br)
+        less_runes(&ar, &br, v3)
     }
 }
 
-fn less_runes<T: Copy + Into<u32>>(ar: &[T], br: &[T]) -> bool {
+fn less_runes<T: Copy + Into<u32>>(ar: &[T], br: &[T], v3: bool) -> bool {
     let rune = |s: &[T], i: usize| -> u32 { s[i].into() };
     let Some(i) = (0..ar.len().min(br.len())).find(|&i| rune(ar, i) != rune(br, i)) else {
         return ar.len() < br.len();
@@ -37,7 +39,9 @@ fn less_runes<T: Copy + Into<u32>>(ar: &[T], br: &[T]) -> bool {
         return x < y;
     }
     if al || bl {
-        return bl;
+        // yaml.v3: after a digit (the last equal rune), the letter sorts first.
+        let after_digit = v3 && i > 0 && is_digit(rune(ar, i - 1));
+        return if after_digit { al } else { bl };
     }
     let (mut an, mut bn): (i64, i64) = (0, 0);
     if x == u32::from(b'0') || y == u32::from(b'0') {
@@ -75,10 +79,10 @@ fn less_runes<T: Copy + Into<u32>>(ar: &[T], br: &[T]) -> bool {
     x < y
 }
 
-fn order(a: &str, b: &str) -> Ordering {
-    if less(a, b) {
+fn order(a: &str, b: &str, v3: bool) -> Ordering {
+    if less(a, b, v3) {
         Ordering::Less
-    } else if less(b, a) {
+    } else if less(b, a, v3) {
         Ordering::Greater
     } else {
         Ordering::Equal
@@ -87,12 +91,12 @@ fn order(a: &str, b: &str) -> Ordering {
 
 /// Sorts map entries by key in go-yaml's order. A merge sort of our own: it gives Go's result
 /// whenever the order is total, and never panics when it is not.
-pub fn sort<V>(entries: &mut Vec<(&String, V)>) {
+pub fn sort<V>(entries: &mut Vec<(&String, V)>, v3: bool) {
     if entries.len() <= 12 {
         // Go's pdqsort sorts short slices by insertion, as here.
         for i in 1..entries.len() {
             let mut j = i;
-            while j > 0 && less(entries[j].0, entries[j - 1].0) {
+            while j > 0 && less(entries[j].0, entries[j - 1].0, v3) {
                 entries.swap(j, j - 1);
                 j -= 1;
             }
@@ -101,13 +105,13 @@ pub fn sort<V>(entries: &mut Vec<(&String, V)>) {
     }
     let mid = entries.len() / 2;
     let mut right = entries.split_off(mid);
-    sort(entries);
-    sort(&mut right);
+    sort(entries, v3);
+    sort(&mut right, v3);
     let left = std::mem::take(entries);
     let mut l = left.into_iter().peekable();
     let mut r = right.into_iter().peekable();
     while let (Some(x), Some(y)) = (l.peek(), r.peek()) {
-        if order(y.0, x.0) == Ordering::Less {
+        if order(y.0, x.0, v3) == Ordering::Less {
             entries.extend(r.next());
         } else {
             entries.extend(l.next());

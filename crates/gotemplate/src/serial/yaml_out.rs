@@ -3,30 +3,46 @@
 //! writes it with go-yaml v2's emitter. This module writes the same bytes directly from the
 //! value: go-yaml's key order, its choice of plain, single-quoted, double-quoted and literal
 //! scalars, its folding of long lines at 80 columns and its indentation.
+//!
+//! Helm v4's `toYamlPretty` (yaml.v3's encoder, indentation 2, straight from the value) shares
+//! the emitter; yaml.v3 differs in: floats in strconv's 'g' form (`.inf`, `.nan`), sequences
+//! indented inside mappings, no folding of long lines, tabs forcing double quotes, one key-order rule.
 
 use super::json;
 use super::resolve::{is_base60_float, resolves_to_str};
 use crate::value::Value;
 
+/// yaml.v3's `Encoder` with `SetIndent(2)` (with its final newline): Helm's `toYamlPretty`.
+pub fn marshal_v3(v: &Value) -> Result<String, String> {
+    document(v, true).map_err(|e| match e {
+        Failure::TooLarge => too_large(),
+        _ => "yaml: value nested too deeply".into(),
+    })
+}
+
+fn too_large() -> String {
+    format!("yaml: output larger than {} bytes", crate::MAX_STRING)
+}
+
+/// One document: the node, then the implicit document end, which still breaks the last line.
+fn document(v: &Value, v3: bool) -> Result<String, Failure> {
+    let mut e = Emitter::new(v3);
+    e.node(v, Context::ROOT, 0)?;
+    e.write_indent();
+    Ok(e.out)
+}
+
 /// `yaml.Marshal(v)` of sigs.k8s.io/yaml (with its final newline).
 pub fn marshal(v: &Value) -> Result<String, String> {
-    let mut e = Emitter::new();
-    match e.node(v, Context::ROOT, 0) {
-        Ok(()) => {
-            // Document end: an implicit end still breaks the last line.
-            e.write_indent();
-            Ok(e.out)
-        }
+    match document(v, false) {
+        Ok(text) => Ok(text),
         Err(Failure::Yaml) => {
             // JSON encoding runs first in Go: its errors win over the reader's.
             let text = json::encode(v, json::MARSHAL)
                 .map_err(|json_error| format!("error marshaling into JSON: {json_error}"))?;
             Err(reader_error(&text))
         }
-        Err(Failure::TooLarge) => Err(format!(
-            "yaml: output larger than {} bytes",
-            crate::MAX_STRING
-        )),
+        Err(Failure::TooLarge) => Err(too_large()),
         Err(Failure::Json) => {
             let json_error = json::encode(v, json::MARSHAL)
                 .err()
@@ -101,6 +117,8 @@ struct Emitter {
     indents: Vec<i64>,
     whitespace: bool,
     indention: bool,
+    /// yaml.v3's encoder (`toYamlPretty`) rather than go-yaml v2 after JSON.
+    v3: bool,
 }
 
 /// A scalar ready to write: its text and the style the encoder asks for.
@@ -162,7 +180,7 @@ fn is_printable(b: &[u8], i: usize) -> bool {
             && !(at(b, i + 1) == 0xBF && matches!(at(b, i + 2), 0xBE | 0xBF)))
 }
 
-fn analyze(value: &str) -> Analysis {
+fn analyze(value: &str, v3: bool) -> Analysis {
     let b = value.as_bytes();
     if b.is_empty() {
         return Analysis {
@@ -183,6 +201,8 @@ fn analyze(value: &str) -> Analysis {
     let mut space_break = false;
     let mut previous_space = false;
     let mut previous_break = false;
+    // yaml.v3 keeps tabs out of plain and single-quoted scalars.
+    let tabs = v3 && value.contains('\t');
 
     if b.starts_with(b"---") || b.starts_with(b"...") {
         block_indicators = true;
@@ -206,7 +226,8 @@ fn analyze(value: &str) -> Analysis {
                 _ => {}
             }
         }
-        if !is_printable(b, i) {
+        // A tab is a special character to go-yaml v2; yaml.v3 counts it apart (`tabs`).
+        if !(is_printable(b, i) || v3 && b[i] == b'\t') {
             special_characters = true;
         }
         let space = is_space(b, i);
@@ -244,9 +265,11 @@ fn analyze(value: &str) -> Analysis {
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
     }
-    if space_break || special_characters {
+    if space_break || tabs || special_characters {
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
+    }
+    if space_break || special_characters {
         a.block_allowed = false;
     }
     if line_breaks {
@@ -421,8 +444,9 @@ fn reader_error(text: &str) -> String {
     }
 }
 
-fn string_scalar(s: &str) -> Result<Scalar<'_>, Failure> {
-    let text = read_back(s)?;
+/// The scalar for a string; v2 writes what it reads back from the JSON text, v3 the string.
+fn string_scalar(s: &str, v3: bool) -> Result<Scalar<'_>, Failure> {
+    let text = if v3 { s.into() } else { read_back(s)? };
     let style = if text.contains('\n') {
         Style::Literal
     } else if resolves_to_str(&text) && !is_base60_float(&text) {
@@ -452,6 +476,17 @@ fn float_text(x: f64) -> Result<String, Failure> {
     Ok(crate::fmt::format_float_g(x))
 }
 
+/// yaml.v3's `floatv`: strconv's 'g' form, with YAML's names for infinities and NaN.
+fn float_text_v3(x: f64) -> String {
+    if x.is_nan() {
+        ".nan".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { ".inf" } else { "-.inf" }.into()
+    } else {
+        crate::fmt::format_float_g(x)
+    }
+}
+
 fn plain(text: String) -> Scalar<'static> {
     Scalar {
         text: text.into(),
@@ -460,8 +495,9 @@ fn plain(text: String) -> Scalar<'static> {
 }
 
 impl Emitter {
-    fn new() -> Emitter {
+    fn new(v3: bool) -> Emitter {
         Emitter {
+            v3,
             out: String::new(),
             column: 0,
             indent: -1,
@@ -469,6 +505,11 @@ impl Emitter {
             whitespace: true,
             indention: true,
         }
+    }
+
+    /// Lines fold past 80 columns in go-yaml v2; yaml.v3's encoder never folds.
+    fn best_width(&self) -> usize {
+        if self.v3 { usize::MAX } else { BEST_WIDTH }
     }
 
     fn put(&mut self, c: char) {
@@ -551,14 +592,16 @@ impl Emitter {
             Value::Nil => self.scalar(&plain("null".into()), ctx),
             Value::Bool(b) => self.scalar(&plain(b.to_string()), ctx),
             Value::Int(i) | Value::Int64(i) => self.scalar(&plain(i.to_string()), ctx),
+            Value::Float(x) if self.v3 => self.scalar(&plain(float_text_v3(*x)), ctx),
             Value::Float(x) => self.scalar(&plain(float_text(*x)?), ctx),
-            Value::String(s) => self.scalar(&string_scalar(s)?, ctx),
+            Value::String(s) => self.scalar(&string_scalar(s, self.v3)?, ctx),
             Value::List(items) => {
                 if items.is_empty() {
                     self.empty_flow("[", "]");
                     return Ok(());
                 }
-                self.increase_indent(false, ctx.mapping && !self.indention);
+                // go-yaml v2 writes a mapping's sequences at the mapping's indentation.
+                self.increase_indent(false, !self.v3 && ctx.mapping && !self.indention);
                 for item in items.iter() {
                     self.write_indent();
                     self.write_indicator("-", true, false, true);
@@ -574,15 +617,15 @@ impl Emitter {
                     return Ok(());
                 }
                 let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                super::keys::sort(&mut entries);
+                super::keys::sort(&mut entries, self.v3);
                 self.increase_indent(false, false);
                 for (k, item) in entries {
                     self.write_indent();
-                    if stale_key(k) {
+                    if !self.v3 && stale_key(k) {
                         return Err(Failure::Yaml);
                     }
-                    let key = string_scalar(k)?;
-                    if !analyze(&key.text).multiline && key.text.len() <= 128 {
+                    let key = string_scalar(k, self.v3)?;
+                    if !analyze(&key.text, self.v3).multiline && key.text.len() <= 128 {
                         self.scalar(&key, Context::SIMPLE_KEY)?;
                         self.write_indicator(":", false, false, false);
                     } else {
@@ -606,7 +649,7 @@ impl Emitter {
     }
 
     fn scalar(&mut self, s: &Scalar, ctx: Context) -> Result<(), Failure> {
-        let a = analyze(&s.text);
+        let a = analyze(&s.text, self.v3);
         let mut style = s.style;
         if ctx.simple_key && a.multiline {
             style = Style::Double;
@@ -663,7 +706,7 @@ impl Emitter {
             if is_space(b, i) {
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.best_width()
                     && (!quoted || (i > 0 && i < b.len() - 1))
                     && !is_space(b, i + 1)
                 {
@@ -744,7 +787,12 @@ impl Emitter {
                 }
                 spaces = false;
             } else if is_space(b, i) {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i > 0 && i < b.len() - 1 {
+                if allow_breaks
+                    && !spaces
+                    && self.column > self.best_width()
+                    && i > 0
+                    && i < b.len() - 1
+                {
                     self.write_indent();
                     if is_space(b, i + 1) {
                         self.put('\\');

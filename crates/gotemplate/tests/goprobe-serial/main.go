@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -115,6 +116,22 @@ func toTOML(v interface{}) (res string, msg string) {
 	return b.String(), ""
 }
 
+// Helm v4's toYamlPretty: yaml.v3's encoder with indentation 2, final newline trimmed.
+func toYAMLPretty(v interface{}) (res string, msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, msg = "", "PANIC "+fmt.Sprint(r)
+		}
+	}()
+	var data bytes.Buffer
+	enc := yamlv3.NewEncoder(&data)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return "", err.Error()
+	}
+	return strings.TrimSuffix(data.String(), "\n"), ""
+}
+
 func dump(v interface{}) string {
 	out, err := json.Marshal(v)
 	if err != nil {
@@ -137,7 +154,7 @@ func main() {
 		switch in.Op {
 		case "ser":
 			v := node(in.V)
-			for _, f := range []func(interface{}) (string, string){toYAML, toJSON, toPretty, toRawJSON, toTOML} {
+			for _, f := range []func(interface{}) (string, string){toYAML, toJSON, toPretty, toRawJSON, toTOML, toYAMLPretty} {
 				a, b := f(v)
 				res = append(res, a, b)
 			}
