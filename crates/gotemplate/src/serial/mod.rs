@@ -6,6 +6,7 @@ mod json;
 mod json_in;
 mod keys;
 mod resolve;
+mod toml_in;
 mod toml_out;
 mod yaml_in;
 mod yaml_out;
@@ -94,6 +95,9 @@ pub fn funcs() -> FuncMap {
     });
     f.add("mustToRawJson", ANY, None, |a| {
         to_raw_json(&a[0]).map(Value::from)
+    });
+    f.add("fromToml", &[Type::String], None, |a| {
+        Ok(toml_in::from_toml(a[0].as_str().unwrap_or_default()))
     });
     // Helm's toToml returns the encoder's error text as its result; a Go panic (nil)
     // still fails the template.
