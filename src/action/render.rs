@@ -73,6 +73,10 @@ pub fn render_user_values(
     capabilities: &Capabilities,
     lookup: Option<Arc<dyn Lookup>>,
 ) -> Result<RenderedRelease> {
+    if chart.metadata.deprecated {
+        // As Helm warns on install and template.
+        tracing::warn!("chart {} is deprecated", chart.name());
+    }
     let (chart, values) = values::resolve(chart, user.values.clone())?;
     values::validate(&chart, &values, Some(user))?;
     let options = RenderOptions {
