@@ -63,9 +63,14 @@ pub fn is_owned_by(live: &Value, release: &str, namespace: &str) -> bool {
         }
 }
 
-/// `ketch.dev/resource-policy: keep` on the object.
+/// Helm's annotation of the same meaning, which Helm charts carry.
+pub const HELM_RESOURCE_POLICY: &str = "helm.sh/resource-policy";
+
+/// `ketch.dev/resource-policy: keep` (or Helm's `helm.sh/resource-policy: keep`) on the object.
 pub fn is_kept(object: &Value) -> bool {
-    annotation(object, RESOURCE_POLICY).is_some_and(|p| p.trim() == "keep")
+    [RESOURCE_POLICY, HELM_RESOURCE_POLICY]
+        .iter()
+        .any(|key| annotation(object, key).is_some_and(|p| p.trim() == "keep"))
 }
 
 /// Adds the managed-by label and the release annotations.

@@ -25,6 +25,14 @@ pub const HOOK: &str = "ketch.dev/hook";
 pub const HOOK_WEIGHT: &str = "ketch.dev/hook-weight";
 pub const HOOK_DELETE_POLICY: &str = "ketch.dev/hook-delete-policy";
 
+/// Helm's hook annotations, which Helm charts carry. Read as Helm reads them:
+/// a weight that is not an integer is 0, unknown policies are ignored, and
+/// `test` hooks (and hooks of unknown events) never run on install, upgrade,
+/// rollback or delete.
+pub const HELM_HOOK: &str = "helm.sh/hook";
+pub const HELM_HOOK_WEIGHT: &str = "helm.sh/hook-weight";
+pub const HELM_HOOK_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     PreInstall,
@@ -102,7 +110,7 @@ fn annotation<'a>(object: &'a Object, key: &str) -> Option<&'a str> {
 }
 
 pub fn is_hook(object: &Object) -> bool {
-    annotation(object, HOOK).is_some()
+    annotation(object, HOOK).is_some() || annotation(object, HELM_HOOK).is_some()
 }
 
 /// Splits rendered objects into the manifest and the hooks, checking every
@@ -121,14 +129,27 @@ pub fn parse(object: &Object) -> Result<Hook, HookError> {
         object: object.describe(),
         message,
     };
+    // ketch's annotations, else Helm's (read leniently, as Helm reads them).
+    let helm = annotation(object, HOOK).is_none();
+    let (hook_key, weight_key, policy_key) = if helm {
+        (HELM_HOOK, HELM_HOOK_WEIGHT, HELM_HOOK_DELETE_POLICY)
+    } else {
+        (HOOK, HOOK_WEIGHT, HOOK_DELETE_POLICY)
+    };
     let mut phases = Vec::new();
-    for name in annotation(object, HOOK)
+    for name in annotation(object, hook_key)
         .unwrap_or("")
         .split(',')
         .map(str::trim)
     {
+        let name = if helm {
+            name.to_lowercase()
+        } else {
+            name.to_string()
+        };
         match PHASES.iter().find(|(n, _)| *n == name) {
             Some((_, phase)) => phases.push(*phase),
+            None if helm => {}
             None => {
                 return Err(bad(format!(
                     "{HOOK}: unknown hook {name:?} (known: {})",
@@ -141,20 +162,22 @@ pub fn parse(object: &Object) -> Result<Hook, HookError> {
             }
         }
     }
-    let weight = match annotation(object, HOOK_WEIGHT) {
+    let weight = match annotation(object, weight_key) {
         None => 0,
+        Some(w) if helm => w.trim().parse().unwrap_or(0),
         Some(w) => w
             .trim()
             .parse()
             .map_err(|_| bad(format!("{HOOK_WEIGHT}: {w:?} is not an integer")))?,
     };
     let mut delete_policies = Vec::new();
-    if let Some(policies) = annotation(object, HOOK_DELETE_POLICY) {
+    if let Some(policies) = annotation(object, policy_key) {
         for name in policies.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            delete_policies.push(match name {
+            delete_policies.push(match name.to_lowercase().as_str() {
                 "before-hook-creation" => DeletePolicy::BeforeHookCreation,
                 "hook-succeeded" => DeletePolicy::HookSucceeded,
                 "hook-failed" => DeletePolicy::HookFailed,
+                _ if helm => continue,
                 other => {
                     return Err(bad(format!(
                         "{HOOK_DELETE_POLICY}: unknown policy {other:?} (known: before-hook-creation, hook-succeeded, hook-failed)"
@@ -362,6 +385,25 @@ mod tests {
             for_phase(&hooks, Phase::PreInstall).unwrap()[0].delete_policies,
             [DeletePolicy::BeforeHookCreation]
         );
+    }
+
+    #[test]
+    fn helm_hooks_are_read_as_helm_reads_them() {
+        let (manifest, hooks) = split(vec![
+            object("a", json!({})),
+            object(
+                "b",
+                json!({HELM_HOOK: "Pre-Install", HELM_HOOK_WEIGHT: "x", HELM_HOOK_DELETE_POLICY: "hook-succeeded,odd"}),
+            ),
+            object("t", json!({HELM_HOOK: "test"})),
+        ])
+        .unwrap();
+        assert_eq!((manifest.len(), hooks.len()), (1, 2));
+        let b = parse(&hooks[0]).unwrap();
+        assert_eq!(b.phases, [Phase::PreInstall]);
+        assert_eq!(b.weight, 0);
+        assert_eq!(b.delete_policies, [DeletePolicy::HookSucceeded]);
+        assert!(parse(&hooks[1]).unwrap().phases.is_empty());
     }
 
     #[test]
