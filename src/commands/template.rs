@@ -30,6 +30,7 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
             args.kube_version.as_deref(),
             &args.api_versions,
         )?,
+        text_only: !args.validate,
     };
     let rendered = request.run(&mut std::io::stdin().lock())?;
     // A Helm chart prints as `helm template` prints it (`--validate` works on
