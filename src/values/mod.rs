@@ -10,8 +10,10 @@
 //! - in a ketch (Jinja) chart, a `null` from the user removes the key even
 //!   where no default sits under it (Helm, and ketch for Helm charts, leave a
 //!   `null` there); the top chart's own `null` defaults stay;
-//! - a declared dependency matches a subchart by name only (version ranges are
-//!   `dependency build`'s business), and two instances with one name are an error;
+//! - in a ketch chart, a declared dependency matches a subchart by name only
+//!   (version ranges are `dependency build`'s business; a Helm chart's
+//!   declaration needs a version its range allows, as in Helm), and two
+//!   instances with one name are an error;
 //! - conditions and tags are evaluated at every level, also below a chart
 //!   that declares no dependencies (Helm stops there);
 //! - a schema's `$ref` reaches only JSON files inside the same chart: no

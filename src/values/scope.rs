@@ -92,8 +92,11 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
     let declared = &chart.metadata.dependencies;
 
     // Which subchart each declaration instantiates. With several versions of
-    // one chart in `charts/`, the one the constraint allows.
-    let mut picks = Vec::with_capacity(declared.len());
+    // one chart in `charts/`, the one the constraint allows. A Helm chart's
+    // declaration instantiates only a subchart its version range allows, as
+    // in Helm; a subchart it does not allow stays, undeclared, under its own name.
+    let helm = chart.metadata.engine().is_none();
+    let mut picks: Vec<Option<usize>> = Vec::with_capacity(declared.len());
     for dependency in declared {
         let named = || {
             found
@@ -101,20 +104,27 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
                 .enumerate()
                 .filter(|(_, sub)| sub.name() == dependency.name)
         };
-        let Some((at, _)) = named()
+        let pick = named()
             .find(|(_, sub)| allows(dependency, sub))
-            .or_else(|| named().next())
-        else {
-            return Err(ValuesError::MissingDependency {
-                chart: chart.name().to_string(),
-                dependency: dependency.name.clone(),
-            });
-        };
-        picks.push(at);
+            .or_else(|| if helm { None } else { named().next() });
+        match pick {
+            Some((at, _)) => picks.push(Some(at)),
+            None if helm && named().next().is_some() => picks.push(None),
+            None => {
+                return Err(ValuesError::MissingDependency {
+                    chart: chart.name().to_string(),
+                    dependency: dependency.name.clone(),
+                });
+            }
+        }
     }
     let undeclared: Vec<bool> = found
         .iter()
-        .map(|sub| !declared.iter().any(|d| d.name == sub.name()))
+        .map(|sub| {
+            !declared
+                .iter()
+                .any(|d| d.name == sub.name() && (!helm || allows(d, sub)))
+        })
         .collect();
 
     // A subchart moves into its last instance and is copied for the others
@@ -126,8 +136,9 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
             instances.extend(slot.take());
         }
     }
-    for (i, (dependency, &at)) in declared.iter().zip(&picks).enumerate() {
-        let used_again = picks[i + 1..].contains(&at);
+    for (i, (dependency, pick)) in declared.iter().zip(&picks).enumerate() {
+        let Some(at) = *pick else { continue };
+        let used_again = picks[i + 1..].contains(&Some(at));
         let mut instance = match &found[at] {
             Some(sub) if used_again => sub.clone(),
             _ => found[at].take().expect("a subchart moves out once, last"),
