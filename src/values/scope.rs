@@ -350,8 +350,9 @@ fn coalesce_scope(
     warnings: &Warnings,
 ) -> Result<Values, ValuesError> {
     let mut defaults = Values::clone(&scoped.defaults);
-    if !root {
-        // A subchart's `x: null` default would shadow globals; the top chart's stays (Helm #32530).
+    if !root || scoped.helm {
+        // A subchart's `x: null` default would shadow globals; a ketch chart's
+        // top-level ones stay (Helm #32530). Helm v4 drops every chart's.
         strip_nulls(&mut defaults);
     }
     // Subchart scopes and `global` are coalesced again further down, where a
