@@ -138,3 +138,27 @@ fn output_dir_writes_files_as_helm_writes_them() {
         );
     }
 }
+
+#[test]
+fn a_template_that_includes_itself_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("hostile");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: hostile\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/a.yaml"),
+        "{{- define \"x\" }}{{ include \"x\" . }}{{ end }}{{ include \"x\" . }}\n",
+    )
+    .unwrap();
+    let out = ketch(&["template", chart.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("hostile/templates/a.yaml") && stderr(&out).contains("depth"),
+        "{}",
+        stderr(&out)
+    );
+}
