@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::chart::{Chart, loader};
-use crate::engine::{self, Capabilities, Lookup, ReleaseInfo, RenderOptions, Rendered};
+use crate::engine::{self, Capabilities, EngineKind, Lookup, ReleaseInfo, RenderOptions, Rendered};
 use crate::error::Result;
 use crate::manifest::Manifest;
 use crate::values::{self, UserValues, ValueOptions, Values};
@@ -17,6 +17,9 @@ pub struct RenderRequest {
     pub release: ReleaseInfo,
     pub values: ValueOptions,
     pub capabilities: Capabilities,
+    /// Only the text is wanted when the root is a Helm chart (`ketch template`
+    /// prints it as rendered): its documents are not parsed into objects.
+    pub text_only: bool,
 }
 
 /// A rendered release: the resolved chart tree, its values and manifest.
@@ -37,17 +40,20 @@ impl RenderRequest {
             release: ReleaseInfo::install("release-name", "default"),
             values: ValueOptions::default(),
             capabilities: Capabilities::default(),
+            text_only: false,
         }
     }
 
     pub fn run(&self, stdin: &mut dyn Read) -> Result<RenderedRelease> {
         let chart = loader::load(&self.chart)?;
-        render_chart(
+        let user = self.values.merge_values(stdin)?;
+        render_with(
             chart,
-            &self.values,
+            &user,
             &self.release,
             &self.capabilities,
-            stdin,
+            None,
+            self.text_only,
         )
     }
 }
@@ -73,6 +79,21 @@ pub fn render_user_values(
     capabilities: &Capabilities,
     lookup: Option<Arc<dyn Lookup>>,
 ) -> Result<RenderedRelease> {
+    render_with(chart, user, release, capabilities, lookup, false)
+}
+
+fn render_with(
+    chart: Chart,
+    user: &UserValues,
+    release: &ReleaseInfo,
+    capabilities: &Capabilities,
+    lookup: Option<Arc<dyn Lookup>>,
+    text_only: bool,
+) -> Result<RenderedRelease> {
+    if chart.metadata.deprecated {
+        // As Helm warns on install and template.
+        tracing::warn!("chart {} is deprecated", chart.name());
+    }
     let (chart, values) = values::resolve(chart, user.values.clone())?;
     values::validate(&chart, &values, Some(user))?;
     let options = RenderOptions {
@@ -82,7 +103,11 @@ pub fn render_user_values(
         ..RenderOptions::default()
     };
     let rendered = engine::render(&chart, &values, &options)?;
-    let manifest = Manifest::from_rendered(&rendered, &release.namespace)?;
+    let manifest = if text_only && rendered.root_engine == EngineKind::Helm {
+        Manifest::default()
+    } else {
+        Manifest::from_rendered(&rendered, &release.namespace)?
+    };
     Ok(RenderedRelease {
         chart,
         values,

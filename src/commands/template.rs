@@ -30,21 +30,25 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
             args.kube_version.as_deref(),
             &args.api_versions,
         )?,
+        text_only: !args.validate,
     };
     let rendered = request.run(&mut std::io::stdin().lock())?;
-    // A Helm chart prints as `helm template` prints it (`--validate` and
-    // `--output-dir` work on the parsed objects, as for ketch charts).
-    if rendered.rendered.root_engine == EngineKind::Helm
-        && !args.validate
-        && args.output_dir.is_none()
-    {
+    // A Helm chart prints as `helm template` prints it (`--validate` works on
+    // the parsed objects, as for ketch charts).
+    if rendered.rendered.root_engine == EngineKind::Helm && !args.validate {
         let options = TemplateOptions {
             include_crds: args.include_crds,
             skip_tests: args.skip_tests,
             show_only: args.show_only.clone(),
         };
-        let out = manifest::helm::template_output(&rendered.rendered, &options)
-            .map_err(ketch::error::Error::from)?;
+        let out = match &args.output_dir {
+            None => manifest::helm::template_output(&rendered.rendered, &options)?,
+            Some(dir) => manifest::helm::write_output_dir(&rendered.rendered, &options, dir)
+                .map_err(|e| match e {
+                    manifest::helm::OutputDirError::Manifest(e) => Error::from(e),
+                    manifest::helm::OutputDirError::Io { path, error } => Error::io(&path, error),
+                })?,
+        };
         let written = std::io::stdout()
             .lock()
             .write_all(out.as_bytes())

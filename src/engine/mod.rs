@@ -258,6 +258,11 @@ fn plan<'a>(
     options: &RenderOptions,
 ) -> Result<(), EngineError> {
     let engine = EngineKind::of(chart)?;
+    if engine == EngineKind::Helm && parent.is_none() && chart.metadata.is_library() {
+        return Err(EngineError::Helm(
+            "library charts are not installable".into(),
+        ));
+    }
     if engine == EngineKind::Jinja || parent.is_none() {
         // Helm checks only the chart it installs.
         check_kube_version(chart, &options.capabilities, engine)?;

@@ -253,6 +253,75 @@ pub fn template_output(
     show_only(&out, &options.show_only)
 }
 
+/// `helm template --output-dir DIR`: each document appended to `DIR/<source>`
+/// (a file is started afresh the first time this render writes it; hooks are
+/// appended to whatever file is there), in the order `helm template` writes
+/// them. Returns what Helm prints: a `wrote PATH` line per document, then an
+/// empty line.
+pub fn write_output_dir(
+    rendered: &Rendered,
+    options: &TemplateOptions,
+    dir: &std::path::Path,
+) -> Result<String, OutputDirError> {
+    let sorted = sort(&rendered.templates)?;
+    let mut printed = String::new();
+    let mut written = std::collections::HashSet::new();
+    let mut write = |source: &str, content: &str, append: bool| {
+        let path = dir.join(source);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| OutputDirError::Io {
+                path: path.clone(),
+                error: e,
+            })?;
+        }
+        let mut file = std::fs::OpenOptions::new();
+        if append {
+            file.append(true);
+        } else {
+            file.write(true).create(true).truncate(true);
+        }
+        let mut text = String::new();
+        push_document(&mut text, source, content);
+        use std::io::Write as _;
+        file.open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| OutputDirError::Io {
+                path: path.clone(),
+                error: e,
+            })?;
+        printed.push_str(&format!("wrote {}\n", path.display()));
+        Ok::<(), OutputDirError>(())
+    };
+    let crds = rendered.crds.iter().filter(|_| options.include_crds);
+    for (source, content) in crds
+        .map(|c| (&c.source, &c.text))
+        .chain(sorted.manifests.iter().map(|d| (&d.source, &d.content)))
+    {
+        let append = !written.insert(source.clone());
+        write(source, content, append)?;
+    }
+    for hook in &sorted.hooks {
+        if options.skip_tests && hook.is_test_hook() {
+            continue;
+        }
+        let append = dir.join(&hook.source).exists();
+        write(&hook.source, &hook.content, append)?;
+    }
+    printed.push('\n');
+    Ok(printed)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputDirError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("{}: {error}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+}
+
 fn push_document(out: &mut String, source: &str, content: &str) {
     out.push_str("---\n# Source: ");
     out.push_str(source);

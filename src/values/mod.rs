@@ -7,12 +7,16 @@
 //! and globals coalesced per subchart) -> `schema::validate`.
 //!
 //! Where ketch differs from Helm, on purpose:
-//! - the top chart's own `null` defaults stay (a user's `null` removes a
-//!   default under it and is kept as `null` where there is none, as in Helm);
+//! - a ketch (Jinja) chart's own top-level `null` defaults stay (Helm v4, and
+//!   ketch for Helm charts, drop them); a user's `null` removes a default under
+//!   it and is kept as `null` where there is none, as in Helm;
 //! - a user's `null` under `global` is removed once it has reached every
 //!   subchart (Helm keeps it where no default sits under it);
-//! - a declared dependency matches a subchart by name only (version ranges are
-//!   `dependency build`'s business), and two instances with one name are an error;
+//! - in a ketch chart, a declared dependency matches a subchart by name only
+//!   (version ranges are `dependency build`'s business; a Helm chart's
+//!   declaration needs a version its range allows, as in Helm), and two
+//!   instances with one name are an error; a dependency switched off by its
+//!   condition or tags may be missing from `charts/` (Helm requires it);
 //! - conditions and tags are evaluated at every level, also below a chart
 //!   that declares no dependencies (Helm stops there);
 //! - a schema's `$ref` reaches only JSON files inside the same chart: no

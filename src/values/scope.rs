@@ -93,8 +93,11 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
     let declared = &chart.metadata.dependencies;
 
     // Which subchart each declaration instantiates. With several versions of
-    // one chart in `charts/`, the one the constraint allows.
-    let mut picks = Vec::with_capacity(declared.len());
+    // one chart in `charts/`, the one the constraint allows. A Helm chart's
+    // declaration instantiates only a subchart its version range allows, as
+    // in Helm; a subchart it does not allow stays, undeclared, under its own name.
+    let helm = chart.metadata.engine().is_none();
+    let mut picks: Vec<Option<usize>> = Vec::with_capacity(declared.len());
     for dependency in declared {
         let named = || {
             found
@@ -104,18 +107,25 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
         };
         let pick = named()
             .find(|(_, sub)| allows(dependency, sub))
-            .or_else(|| named().next())
-            .map(|(at, _)| at);
-        // One that a condition or tags may switch off need only be there once it is on
-        // (`present` checks, after conditions and tags).
-        if pick.is_none() && !has_switch(dependency) {
-            return Err(missing(&chart, dependency));
+            .or_else(|| if helm { None } else { named().next() });
+        match pick {
+            Some((at, _)) => picks.push(Some(at)),
+            // A Helm chart's declaration that no version in charts/ satisfies: the
+            // subchart stays under its own name, as in Helm.
+            None if helm && named().next().is_some() => picks.push(None),
+            // One that a condition or tags may switch off need only be there once it
+            // is on (`present` checks, after conditions and tags).
+            None if has_switch(dependency) => picks.push(None),
+            None => return Err(missing(&chart, dependency)),
         }
-        picks.push(pick);
     }
     let undeclared: Vec<bool> = found
         .iter()
-        .map(|sub| !declared.iter().any(|d| d.name == sub.name()))
+        .map(|sub| {
+            !declared
+                .iter()
+                .any(|d| d.name == sub.name() && (!helm || allows(d, sub)))
+        })
         .collect();
 
     // A subchart moves into its last instance and is copied for the others
@@ -127,9 +137,9 @@ fn instantiate(mut chart: Chart) -> Result<Chart, ValuesError> {
             instances.extend(slot.take());
         }
     }
-    for (i, (dependency, &pick)) in declared.iter().zip(&picks).enumerate() {
-        let Some(at) = pick else { continue };
-        let used_again = picks[i + 1..].contains(&pick);
+    for (i, (dependency, pick)) in declared.iter().zip(&picks).enumerate() {
+        let Some(at) = *pick else { continue };
+        let used_again = picks[i + 1..].contains(&Some(at));
         let mut instance = match &found[at] {
             Some(sub) if used_again => sub.clone(),
             _ => found[at].take().expect("a subchart moves out once, last"),
@@ -268,6 +278,8 @@ fn enabled(
 /// A chart instance's defaults (after imports) and its subcharts', by scope name.
 struct Scoped<'a> {
     name: &'a str,
+    /// A Helm chart (no `ketch.dev/engine`): its own `null` defaults are dropped, as in Helm v4.
+    helm: bool,
     defaults: Cow<'a, Values>,
     subs: Vec<Scoped<'a>>,
 }
@@ -277,6 +289,7 @@ impl<'a> Scoped<'a> {
     fn plain(chart: &'a Chart) -> Self {
         Scoped {
             name: chart.name(),
+            helm: chart.metadata.engine().is_none(),
             defaults: Cow::Borrowed(&chart.values),
             subs: chart.subcharts.iter().map(Scoped::plain).collect(),
         }
@@ -292,6 +305,7 @@ impl<'a> Scoped<'a> {
             .collect::<Result<Vec<_>, _>>()?;
         let mut scoped = Scoped {
             name: chart.name(),
+            helm: chart.metadata.engine().is_none(),
             defaults: Cow::Borrowed(&chart.values),
             subs,
         };
@@ -357,13 +371,10 @@ fn coalesce_scope(
     warnings: &Warnings,
 ) -> Result<Values, ValuesError> {
     let mut defaults = Values::clone(&scoped.defaults);
-    if !root {
-        // A subchart's `x: null` default would shadow globals; the top chart's stays (Helm #32530).
-        for default in defaults.values_mut() {
-            if let Value::Object(table) = default {
-                strip_nulls(table);
-            }
-        }
+    if !root || scoped.helm {
+        // A subchart's `x: null` default would shadow globals; a ketch chart's
+        // top-level ones stay (Helm #32530). Helm v4 drops every chart's.
+        strip_nulls(&mut defaults);
     }
     // Subchart scopes and `global` are coalesced again further down, where a
     // user's `null` still has a default to remove: keep it until then.

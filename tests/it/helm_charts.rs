@@ -103,3 +103,62 @@ fn a_helm_chart_may_depend_on_a_jinja_chart() {
          ---\n# Source: helm-parent/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web-parent\nspec:\n  ports:\n    - port: 9090\n"
     );
 }
+
+#[test]
+fn output_dir_writes_files_as_helm_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    let out = ketch(&[
+        "template",
+        "fixtures/charts/helm/umbrella",
+        "--include-crds",
+        "--output-dir",
+        out_dir,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).replace(out_dir, "DIR"),
+        expected("umbrella.output-dir.stdout")
+    );
+    let expected_dir = format!(
+        "{}/fixtures/charts/helm/umbrella.output-dir",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for file in [
+        "umbrella/crds/widgets.yaml",
+        "umbrella/templates/widget.yaml",
+        "umbrella/templates/configmap.yaml",
+        "umbrella/charts/sub/templates/service.yaml",
+        "umbrella/templates/hooks.yaml",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(file)).unwrap(),
+            std::fs::read_to_string(format!("{expected_dir}/{file}")).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_template_that_includes_itself_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("hostile");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: hostile\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/a.yaml"),
+        "{{- define \"x\" }}{{ include \"x\" . }}{{ end }}{{ include \"x\" . }}\n",
+    )
+    .unwrap();
+    let out = ketch(&["template", chart.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("hostile/templates/a.yaml") && stderr(&out).contains("depth"),
+        "{}",
+        stderr(&out)
+    );
+}

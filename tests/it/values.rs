@@ -274,9 +274,18 @@ fn null_from_the_user_deletes_defaults_in_chart_and_subchart() {
         set: vec!["resources.limits=null,db.password=null,db.tls.cert=null".into()],
         ..ValueOptions::default()
     });
-    let (_, values) = resolve(app, user.values).unwrap();
+    let (_, values) = resolve(app.clone(), user.values.clone()).unwrap();
     assert_eq!(values["resources"], json!({"requests": {"cpu": "100m"}}));
-    // The top chart's own null default stays, as in Helm.
+    // A Helm chart's null defaults are dropped, the top chart's too, as Helm
+    // v4.3.2 drops them (`hasKey .Values "tag"` is false in `helm template`).
+    assert_eq!(values.get("tag"), None);
+    // A ketch chart's own top-level null default stays.
+    let mut jinja = app;
+    jinja
+        .metadata
+        .annotations
+        .insert("ketch.dev/engine".into(), "minijinja".into());
+    let (_, values) = resolve(jinja, user.values).unwrap();
     assert_eq!(values.get("tag"), Some(&Value::Null));
     assert_eq!(
         values["db"],

@@ -127,6 +127,9 @@ fn length(item: &Item) -> Result<Value, String> {
         Value::String(s) => s.len(),
         Value::List(l) => l.len(),
         Value::Map(m) => m.borrow().len(),
+        v @ Value::Object(_) if v.collection().is_some() => {
+            return length(&Item::plain(v.collection().unwrap_or_default()));
+        }
         v => return Err(format!("len of type {}", v.type_name())),
     };
     Ok(Value::Int(n as i64))

@@ -389,6 +389,7 @@ impl<'t, 'c, 'n> State<'t, 'c, 'n> {
     ) -> R<()> {
         let _ = node;
         let val = self.eval_pipeline(dot, &r.pipe)?;
+        let val = val.collection().unwrap_or(val);
         let mark = self.vars.len();
         let iter: Box<dyn Iterator<Item = (Item, Item)>> = match &val {
             Value::Int(n) | Value::Int64(n) => {

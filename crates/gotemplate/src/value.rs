@@ -120,7 +120,20 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::List(items) => !items.is_empty(),
             Value::Map(map) => !map.borrow().is_empty(),
-            Value::Object(_) => true,
+            Value::Object(_) => match self.collection() {
+                Some(plain) => plain.is_true(),
+                None => true,
+            },
+        }
+    }
+
+    /// A host object that Go sees as a map or a slice (`.Files`,
+    /// `.Capabilities.APIVersions`) as that plain collection, for `if`, `range`
+    /// and `len`; `None` for every other value.
+    pub fn collection(&self) -> Option<Value> {
+        match self {
+            Value::Object(o) if matches!(o.kind_name(), "map" | "slice") => Some(o.to_value()),
+            _ => None,
         }
     }
 

@@ -208,3 +208,45 @@ fn objects_have_fields_and_methods() {
         "template: v:1:9: executing \"v\" at <.Files.Get>: error calling Get: bad args"
     );
 }
+
+/// A host object Go sees as a map (Helm's `.Files` is a `map[string][]byte`).
+struct FileMap(Vec<&'static str>);
+
+impl Object for FileMap {
+    fn type_name(&self) -> &str {
+        "engine.files"
+    }
+    fn kind_name(&self) -> &str {
+        "map"
+    }
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    fn to_value(&self) -> Value {
+        Value::map(
+            self.0
+                .iter()
+                .map(|name| (name.to_string(), Value::from("x")))
+                .collect(),
+        )
+    }
+}
+
+#[test]
+fn map_like_objects_are_tested_ranged_and_measured_as_their_maps() {
+    let mut t = Templates::new(FuncMap::new());
+    t.parse(
+        "t",
+        "{{ if .F }}some{{ else }}none{{ end }}:{{ len .F }}:{{ range $k, $_ := .F }}{{ $k }},{{ end }}",
+    )
+    .unwrap();
+    let render = |names: Vec<&'static str>| {
+        let data = Value::map(BTreeMap::from([(
+            "F".to_string(),
+            Value::Object(std::rc::Rc::new(FileMap(names))),
+        )]));
+        t.execute("t", &data, &Limits::default()).unwrap()
+    };
+    assert_eq!(render(vec![]), "none:0:");
+    assert_eq!(render(vec!["b", "a"]), "some:2:a,b,");
+}

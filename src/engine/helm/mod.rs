@@ -329,11 +329,29 @@ fn engine_funcs(lookup: Option<Arc<dyn Lookup>>) -> FuncMap {
                 None => Ok(Value::empty_map()),
                 Some(lookup) => lookup
                     .lookup(arg(0), arg(1), arg(2), arg(3))
-                    .map(|json| Value::from_json(&json)),
+                    .map(|json| unstructured(&json)),
             }
         },
     );
     funcs
+}
+
+/// An object from the cluster as Helm's `lookup` gives it (client-go's
+/// unstructured JSON): whole numbers are `int64`, others `float64`.
+fn unstructured(json: &serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int64(i),
+            None => Value::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::Array(items) => Value::list(items.iter().map(unstructured).collect()),
+        serde_json::Value::Object(map) => Value::map(
+            map.iter()
+                .map(|(k, v)| (k.clone(), unstructured(v)))
+                .collect(),
+        ),
+        other => Value::from_json(other),
+    }
 }
 
 /// Helm's `cleanupParseError`: `parse error at (NAME:LINE): MESSAGE`.
