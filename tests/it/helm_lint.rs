@@ -142,3 +142,22 @@ fn ml_practices_stay_with_ketch_charts() {
         "{out}"
     );
 }
+
+#[test]
+fn show_prints_what_helm_show_prints() {
+    for chart in ["clean", "deps", "../helm/umbrella"] {
+        for part in ["chart", "values"] {
+            let helm = Command::new(helm_binary())
+                .args(["show", part, chart])
+                .current_dir(CHARTS)
+                .output()
+                .expect("run helm");
+            let ours = ketch(&["show", part, chart]);
+            assert_eq!(
+                String::from_utf8_lossy(&ours.stdout),
+                String::from_utf8_lossy(&helm.stdout),
+                "show {part} {chart}"
+            );
+        }
+    }
+}
