@@ -109,6 +109,8 @@ pub enum ImportValue {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Maintainer {
+    /// Helm loads a maintainer without a name; its lint reports it.
+    #[serde(default)]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,

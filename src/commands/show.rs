@@ -51,8 +51,15 @@ impl Part {
 
     fn text(self, chart: &Chart) -> Result<Option<String>> {
         let text = match self {
+            Part::Chart if is_helm(chart) => Some(helm_chart_yaml(chart)?),
             Part::Chart => Some(ketch::yaml::to_string(&chart.metadata)?),
+            // `helm show values` prints values.yaml and a newline.
+            Part::Values if is_helm(chart) => chart.values_text.clone().map(|t| t + "\n"),
             Part::Values => chart.values_text.clone(),
+            // `helm show readme` prints README.md and a newline.
+            Part::Readme if is_helm(chart) => chart
+                .readme()
+                .map(|f| String::from_utf8_lossy(&f.data).into_owned() + "\n"),
             Part::Readme => chart
                 .readme()
                 .map(|f| String::from_utf8_lossy(&f.data).into_owned()),
@@ -65,4 +72,27 @@ impl Part {
         };
         Ok(text.map(|t| if t.ends_with('\n') { t } else { t + "\n" }))
     }
+}
+
+fn is_helm(chart: &Chart) -> bool {
+    chart.metadata.engine().is_none()
+}
+
+/// Chart.yaml as `helm show chart` prints it: Helm's YAML (keys sorted) and a newline.
+fn helm_chart_yaml(chart: &Chart) -> Result<String> {
+    let mut json =
+        serde_json::to_value(&chart.metadata).map_err(|e| Error::Invalid(e.to_string()))?;
+    // Helm's `Dependency.Repository` is printed even when empty.
+    if let Some(deps) = json.get_mut("dependencies").and_then(|d| d.as_array_mut()) {
+        for dep in deps.iter_mut().filter_map(|d| d.as_object_mut()) {
+            dep.entry("repository").or_insert_with(|| "".into());
+        }
+    }
+    let text = gotemplate::serial::to_yaml(&gotemplate::Value::from_json(&json))
+        .map_err(Error::Invalid)?;
+    Ok(if text.ends_with('\n') {
+        text + "\n"
+    } else {
+        text + "\n\n"
+    })
 }

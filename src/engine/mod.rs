@@ -83,6 +83,8 @@ pub struct RenderOptions {
     pub capabilities: Capabilities,
     pub lookup: Option<Arc<dyn Lookup>>,
     pub limits: Limits,
+    /// Helm's lint mode: `required` and `fail` print nothing instead of failing.
+    pub lint: bool,
 }
 
 /// The text one template produced, named as in `# Source:` headers

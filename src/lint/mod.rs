@@ -1,7 +1,12 @@
-//! `ketch lint`: everything that can be wrong with a chart, found offline —
-//! metadata, values schema, templates, Kubernetes schemas — and the practices
-//! ML platform teams expect of what it deploys.
+//! `ketch lint`: everything that can be wrong with a chart, found offline.
+//!
+//! A ketch chart (`ketch.dev/engine: minijinja`) is checked for metadata,
+//! values schema, templates, Kubernetes schemas and the practices ML platform
+//! teams expect of what it deploys. A Helm chart is checked with Helm's own
+//! rules ([`helm`]), so that `ketch lint` and `helm lint` find the same.
 
+mod deprecations;
+mod helm;
 mod practices;
 
 use std::io::Read;
@@ -81,6 +86,17 @@ impl LintRequest<'_> {
             chart: self.chart.display().to_string(),
             findings: Vec::new(),
         };
+        if let Some(source) = helm::ChartSource::open(self.chart).filter(|s| s.is_helm_chart()) {
+            match self.values.merge_values(stdin) {
+                Ok(user) => {
+                    report.findings = self.helm(&source, loader::load(self.chart), &user);
+                }
+                Err(err) => report
+                    .findings
+                    .push(error("values", &report.chart, err.to_string())),
+            }
+            return report;
+        }
         match loader::load(self.chart) {
             Ok(chart) => self.check(chart, stdin),
             Err(err) => {
@@ -113,6 +129,12 @@ impl LintRequest<'_> {
             chart: self.chart.display().to_string(),
             findings: Vec::new(),
         };
+        if helm::is_helm(&chart)
+            && let Some(source) = helm::ChartSource::open(self.chart)
+        {
+            report.findings = self.helm(&source, Ok(chart), user);
+            return report;
+        }
         check_metadata(&chart, &mut report.findings);
         practices::check_default_values(&chart, &mut report.findings);
         let release = ReleaseInfo::install("release-name", "default");
@@ -179,6 +201,25 @@ impl LintRequest<'_> {
             practices::check_object(object, &mut report.findings);
         }
         report
+    }
+}
+
+impl LintRequest<'_> {
+    /// Helm's rules, for a Helm chart.
+    fn helm(
+        &self,
+        source: &helm::ChartSource,
+        chart: Result<Chart, loader::LoadError>,
+        user: &UserValues,
+    ) -> Vec<Finding> {
+        helm::HelmLint {
+            path: self.chart,
+            source,
+            chart: chart.map_err(|e| e.to_string()),
+            user,
+            capabilities: &self.capabilities,
+        }
+        .run()
     }
 }
 

@@ -4,6 +4,7 @@ mod chart_loading;
 mod cli;
 mod dependencies;
 mod helm_charts;
+mod helm_lint;
 mod packaging;
 mod releases;
 mod rendering;

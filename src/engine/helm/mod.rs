@@ -68,7 +68,7 @@ pub fn render(
     let library = namespace::library();
     let to_yaml = yaml_printer(&library);
     let mut funcs = library;
-    funcs.extend(engine_funcs(options.lookup.clone()));
+    funcs.extend(engine_funcs(options.lookup.clone(), options.lint));
     let contexts = contexts(units, options, &to_yaml);
 
     let mut sources = Vec::new();
@@ -168,7 +168,7 @@ pub fn check_syntax(chart: &Chart) -> Result<(), EngineError> {
 fn check_chart_syntax(chart: &Chart, path: &str, library: &FuncMap) -> Result<(), EngineError> {
     if EngineKind::of(chart)? == EngineKind::Helm {
         let mut funcs = library.clone();
-        funcs.extend(engine_funcs(None));
+        funcs.extend(engine_funcs(None, false));
         let mut templates = Namespace::new(funcs);
         for file in &chart.templates {
             let name = format!("{path}/templates/{}", file.path);
@@ -296,20 +296,25 @@ fn yaml_printer(library: &FuncMap) -> Rc<dyn Fn(&Value) -> String> {
 }
 
 /// The functions Helm's engine defines for each render (`initFunMap`).
-fn engine_funcs(lookup: Option<Arc<dyn Lookup>>) -> FuncMap {
+fn engine_funcs(lookup: Option<Arc<dyn Lookup>>, lint: bool) -> FuncMap {
     let mut funcs = FuncMap::new();
-    funcs.add("required", &[Type::String, Type::Any], None, |args| {
+    funcs.add("required", &[Type::String, Type::Any], None, move |args| {
         let empty = match &args[1] {
             Value::Nil => true,
             Value::String(s) => s.is_empty(),
             _ => false,
         };
         match (&args[0], empty) {
+            // Helm's lint mode goes on without the value.
+            (Value::String(_), true) if lint => Ok(Value::from("")),
             (Value::String(message), true) => Err(format!("{ERR_START}{message}{ERR_END}")),
             _ => Ok(args[1].clone()),
         }
     });
-    funcs.add("fail", &[Type::String], None, |args| {
+    funcs.add("fail", &[Type::String], None, move |args| {
+        if lint {
+            return Ok(Value::from(""));
+        }
         Err(format!(
             "{ERR_START}{}{ERR_END}",
             args[0].as_str().unwrap_or_default()
