@@ -119,9 +119,17 @@ fn run_case(case: &serde_json::Value) -> Result<String, String> {
 /// Cases whose Go output we knowingly do not reproduce, with the reason.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
 
-/// Cases that need Helm's whole function map: Sprig's `slice` replaces Go's builtin
+/// Cases that need Helm's whole function map (Sprig's dict functions; Sprig's `slice` replaces Go's builtin
 /// in Helm's namespace (the probe has Sprig).
-const WITH_HELM_FUNCS: &[&str] = &["slice", "slice bad", "slice out"];
+const WITH_HELM_FUNCS: &[&str] = &[
+    "slice",
+    "slice bad",
+    "slice out",
+    "nil map read by sprig",
+    "nil map merged",
+    "nil map unset",
+    "nil map set",
+];
 
 fn compare(expected: &serde_json::Value) -> Vec<String> {
     let cases = load("cases.json");

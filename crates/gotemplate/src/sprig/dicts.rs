@@ -23,6 +23,15 @@ fn map_arg(a: &[Value], i: usize) -> Result<&Map, String> {
     }
 }
 
+/// A map argument only read: Go passes a nil map where the value is nil (a
+/// missing key, an absent `lookup` field), and reading a nil map finds nothing.
+fn read_arg(a: &[Value], i: usize) -> Result<Map, String> {
+    match a.get(i) {
+        Some(Value::Nil) => Ok(Map::default()),
+        _ => map_arg(a, i).cloned(),
+    }
+}
+
 const IN_USE: &str = "map is in use";
 
 pub fn funcs() -> FuncMap {
@@ -36,10 +45,14 @@ pub fn funcs() -> FuncMap {
         Ok(Value::map(m))
     });
     f.add("get", &[M, S], None, |a| {
-        let m = map_arg(a, 0)?.try_borrow().map_err(|_| IN_USE)?;
+        let m = read_arg(a, 0)?;
+        let m = m.try_borrow().map_err(|_| IN_USE)?;
         Ok(m.get(str_arg(a, 1)).cloned().unwrap_or_else(|| "".into()))
     });
     f.add("set", &[M, S, A], None, |a| {
+        if a[0].is_nil() {
+            return Err("assignment to entry in nil map".into());
+        }
         let m = map_arg(a, 0)?;
         m.try_borrow_mut()
             .map_err(|_| IN_USE)?
@@ -47,6 +60,10 @@ pub fn funcs() -> FuncMap {
         Ok(Value::Map(m.clone()))
     });
     f.add("unset", &[M, S], None, |a| {
+        // Deleting from a nil map does nothing; the nil map prints as `map[]`.
+        if a[0].is_nil() {
+            return Ok(Value::empty_map());
+        }
         let m = map_arg(a, 0)?;
         m.try_borrow_mut()
             .map_err(|_| IN_USE)?
@@ -54,7 +71,7 @@ pub fn funcs() -> FuncMap {
         Ok(Value::Map(m.clone()))
     });
     f.add("hasKey", &[M, S], None, |a| {
-        Ok(map_arg(a, 0)?
+        Ok(read_arg(a, 0)?
             .try_borrow()
             .map_err(|_| IN_USE)?
             .contains_key(str_arg(a, 1))
@@ -64,7 +81,7 @@ pub fn funcs() -> FuncMap {
         let key = str_arg(a, 0);
         let mut out = Vec::new();
         for i in 1..a.len() {
-            if let Some(v) = map_arg(a, i)?.try_borrow().map_err(|_| IN_USE)?.get(key) {
+            if let Some(v) = read_arg(a, i)?.try_borrow().map_err(|_| IN_USE)?.get(key) {
                 out.push(v.clone());
             }
         }
@@ -74,7 +91,7 @@ pub fn funcs() -> FuncMap {
         let mut keys = Vec::new();
         for i in 0..a.len() {
             keys.extend(
-                map_arg(a, i)?
+                read_arg(a, i)?
                     .try_borrow()
                     .map_err(|_| IN_USE)?
                     .keys()
@@ -85,11 +102,13 @@ pub fn funcs() -> FuncMap {
         Ok(super::strings::strings_value(keys))
     });
     f.add("values", &[M], None, |a| {
-        let m = map_arg(a, 0)?.try_borrow().map_err(|_| IN_USE)?;
+        let m = read_arg(a, 0)?;
+        let m = m.try_borrow().map_err(|_| IN_USE)?;
         Ok(Value::list(m.values().cloned().collect()))
     });
     f.add("pick", &[M], Some(S), |a| {
-        let m = map_arg(a, 0)?.try_borrow().map_err(|_| IN_USE)?;
+        let m = read_arg(a, 0)?;
+        let m = m.try_borrow().map_err(|_| IN_USE)?;
         let picked = a[1..]
             .iter()
             .filter_map(|k| {
@@ -100,7 +119,8 @@ pub fn funcs() -> FuncMap {
         Ok(Value::map(picked))
     });
     f.add("omit", &[M], Some(S), |a| {
-        let m = map_arg(a, 0)?.try_borrow().map_err(|_| IN_USE)?;
+        let m = read_arg(a, 0)?;
+        let m = m.try_borrow().map_err(|_| IN_USE)?;
         let omit: Vec<&str> = a[1..].iter().filter_map(Value::as_str).collect();
         Ok(Value::map(
             m.iter()
@@ -119,7 +139,8 @@ pub fn funcs() -> FuncMap {
         f.add(name, &[M], Some(M), move |a| {
             let dst = map_arg(a, 0)?;
             for i in 1..a.len() {
-                let src = map_arg(a, i)?;
+                let src = read_arg(a, i)?;
+                let src = &src;
                 if let Err(e) = merge_maps(dst, src, overwrite, crate::MAX_NESTING) {
                     return if must { Err(e) } else { Ok("".into()) };
                 }
