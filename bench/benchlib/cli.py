@@ -43,7 +43,7 @@ def main(benches: list, doc: str) -> None:
     args = parser.parse_args()
     common.ensure_packages()
     common.GNU_TIME = common.gnu_time()
-    from . import deps, index, package, releases, render, serve  # after parsing: --help needs no PyYAML
+    from . import deps, helm_charts, index, package, releases, render, serve  # after parsing: --help needs no PyYAML
     ketch = common.ketch_of(args)
     helm = None if args.no_helm else (args.helm or common.build_helm())
     versions = [subprocess.run([ketch, "version"], capture_output=True, text=True).stdout.strip()]
@@ -55,6 +55,8 @@ def main(benches: list, doc: str) -> None:
         rows = []
         if bench == "render":
             rows = render.rows(ketch, helm, args.runs)
+        elif bench == "helm-charts":
+            rows = helm_charts.rows(ketch, helm, args.runs)
         elif bench == "index":
             rows = index.rows(ketch, helm, args.runs)
         elif bench == "deps":
