@@ -93,6 +93,9 @@ pub struct RenderOptions {
 pub struct RenderedTemplate {
     pub source: String,
     pub text: String,
+    /// The engine of the chart the text comes from: a Helm chart's documents are
+    /// read with Helm's YAML rules (YAML 1.1: `0755` is octal, `yes` is true).
+    pub engine: EngineKind,
 }
 
 /// The template language of a chart.
@@ -216,7 +219,11 @@ fn render_planned(
             let text = String::from_utf8(crd.data.clone()).map_err(|_| EngineError::NotUtf8 {
                 template: source.clone(),
             })?;
-            rendered.crds.push(RenderedTemplate { source, text });
+            rendered.crds.push(RenderedTemplate {
+                source,
+                text,
+                engine: unit.engine,
+            });
         }
     }
     let jinja = jinja::render(&units, options);

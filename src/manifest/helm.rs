@@ -423,6 +423,7 @@ mod tests {
         RenderedTemplate {
             source: source.into(),
             text: text.into(),
+            engine: crate::engine::EngineKind::Helm,
         }
     }
 

@@ -188,7 +188,11 @@ fn parse_template(template: &RenderedTemplate, strict: bool) -> Result<Vec<Objec
     if template.text.trim().is_empty() {
         return Ok(objects);
     }
-    let documents: Vec<Value> = match yaml::parse_documents(&template.text, &template.source) {
+    let parse = match template.engine {
+        EngineKind::Jinja => yaml::parse_documents,
+        EngineKind::Helm => yaml::parse_documents_as_helm,
+    };
+    let documents: Vec<Value> = match parse(&template.text, &template.source) {
         Ok(documents) => documents,
         Err(e) => {
             let error = ManifestError::Yaml {

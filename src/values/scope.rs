@@ -185,12 +185,10 @@ fn missing(chart: &Chart, dependency: &Dependency) -> ValuesError {
 /// Checks that every dependency left on after conditions and tags has its
 /// chart in `charts/` (one switched off may be absent: it is never rendered).
 fn present(chart: &Chart) -> Result<(), ValuesError> {
+    // A Helm chart's subchart that no declared version matched stays under its own name.
+    let found = |name: &str| chart.subcharts.iter().any(|s| s.name() == name);
     for dependency in &chart.metadata.dependencies {
-        if !chart
-            .subcharts
-            .iter()
-            .any(|s| s.name() == dependency.scope())
-        {
+        if !found(dependency.scope()) && !found(&dependency.name) {
             return Err(missing(chart, dependency));
         }
     }
@@ -399,6 +397,15 @@ fn coalesce_scope(
         };
         if let Some(value) = value {
             out.insert(key, value);
+        }
+    }
+    // A user's `null` for a key whose default is `null` (dropped above) still removes it.
+    for (key, default) in scoped.defaults.iter() {
+        if default.is_null()
+            && user.get(key) == Some(&Value::Null)
+            && nulls_for(key) == Nulls::Delete
+        {
+            user.shift_remove(key);
         }
     }
     // What values.yaml does not have is kept as given, `null`s too (as in Helm).

@@ -99,6 +99,17 @@ pub fn parse_all<T: DeserializeOwned>(text: &str, origin: &str) -> Result<Vec<T>
 /// the stream (anchors, tags, directives, floats, duplicate keys, a budget
 /// passed, a syntax error...) sends the whole text through serde-saphyr, so the
 /// result, and every error, are serde-saphyr's.
+/// Every document of `text` read as Helm (sigs.k8s.io/yaml over go-yaml v2) and
+/// kubectl read them: YAML 1.1 scalars, so `0755` is the number 493 and `yes`,
+/// `on`, `y` are booleans. For the manifests of Helm charts.
+pub fn parse_documents_as_helm(text: &str, origin: &str) -> Result<Vec<Value>, YamlError> {
+    let mut options = options(text);
+    options.strict_booleans = false;
+    options.legacy_octal_numbers = true;
+    options.leading_zero_numbers_as_strings = false;
+    serde_saphyr::from_multiple_with_options(text, options).map_err(|e| error(origin, &e))
+}
+
 pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<Value>, YamlError> {
     match fast::parse_documents(text) {
         Some(documents) => Ok(documents),
@@ -166,6 +177,22 @@ fn error(origin: &str, err: &serde_saphyr::Error) -> YamlError {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+
+    #[test]
+    fn helm_manifests_are_read_with_yaml_1_1_scalars() {
+        let docs = parse_documents_as_helm(
+            "mode: 0755\nnot: '0755'\nflag: yes\nswitch: on\nword: NO_WAY\n---\nn: 012\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            docs,
+            [
+                serde_json::json!({"mode": 493, "not": "0755", "flag": true, "switch": true, "word": "NO_WAY"}),
+                serde_json::json!({"n": 10}),
+            ]
+        );
+    }
 
     #[test]
     fn reads_yaml_1_2_scalars() {

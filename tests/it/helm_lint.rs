@@ -5,7 +5,7 @@
 
 use std::process::{Command, Output};
 
-use crate::support::helm_binary;
+use crate::support::helm_v4_binary;
 
 const CHARTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/charts/helm-lint");
 
@@ -69,7 +69,7 @@ fn findings_are_helms_recorded_ones() {
 #[test]
 fn findings_are_what_helm_finds_now() {
     for chart in SAME_AS_HELM {
-        let helm = Command::new(helm_binary())
+        let helm = Command::new(helm_v4_binary())
             .args(["lint", chart])
             .current_dir(CHARTS)
             .output()
@@ -147,7 +147,7 @@ fn ml_practices_stay_with_ketch_charts() {
 fn show_prints_what_helm_show_prints() {
     for chart in ["clean", "deps", "../helm/umbrella"] {
         for part in ["chart", "values"] {
-            let helm = Command::new(helm_binary())
+            let helm = Command::new(helm_v4_binary())
                 .args(["show", part, chart])
                 .current_dir(CHARTS)
                 .output()

@@ -386,12 +386,31 @@ pub fn files_in(dir: &Path) -> Vec<String> {
 /// `tests/tools/helm` prints, building it on first use. Without Helm these tests fail, saying why.
 pub fn helm_binary() -> PathBuf {
     static HELM: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
-    let found = HELM.get_or_init(|| {
-        if let Some(path) = std::env::var_os("KETCH_TEST_HELM") {
+    built_helm(&HELM, "KETCH_TEST_HELM", None)
+}
+
+/// Helm v4 (v4.3.2), the reference for rendering and linting Helm charts:
+/// `KETCH_TEST_HELM_V4` (tests/run sets it), else built by `tests/tools/helm`.
+pub fn helm_v4_binary() -> PathBuf {
+    static HELM: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    built_helm(&HELM, "KETCH_TEST_HELM_V4", Some("v4.3.2"))
+}
+
+fn built_helm(
+    cell: &'static std::sync::OnceLock<Result<PathBuf, String>>,
+    variable: &str,
+    version: Option<&str>,
+) -> PathBuf {
+    let found = cell.get_or_init(|| {
+        if let Some(path) = std::env::var_os(variable) {
             return Ok(PathBuf::from(path));
         }
-        let out = Command::new("bash")
-            .arg(format!("{REPO}/tests/tools/helm"))
+        let mut command = Command::new("bash");
+        command.arg(format!("{REPO}/tests/tools/helm"));
+        if let Some(version) = version {
+            command.env("KETCH_TEST_HELM_VERSION", version);
+        }
+        let out = command
             .output()
             .map_err(|e| format!("cannot run tests/tools/helm: {e}"))?;
         if !out.status.success() {
@@ -401,10 +420,10 @@ pub fn helm_binary() -> PathBuf {
     });
     match found {
         Ok(path) if path.is_file() => path.clone(),
-        Ok(path) => panic!("KETCH_TEST_HELM={} is not a file", path.display()),
+        Ok(path) => panic!("{variable}={} is not a file", path.display()),
         Err(e) => panic!(
             "the Helm interoperability tests need Helm, and tests/tools/helm could not build it \
-             (it needs Go 1.26+; or set KETCH_TEST_HELM to a helm binary):\n{e}"
+             (it needs Go 1.26+; or set {variable} to a helm binary):\n{e}"
         ),
     }
 }

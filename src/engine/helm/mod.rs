@@ -149,6 +149,7 @@ pub fn render(
             RenderedTemplate {
                 source: source.name.clone(),
                 text,
+                engine: EngineKind::Helm,
             },
         ));
     }

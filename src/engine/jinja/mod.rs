@@ -75,6 +75,7 @@ pub fn render(
                 RenderedTemplate {
                     source: job.source,
                     text,
+                    engine: EngineKind::Jinja,
                 },
             ));
         }
