@@ -3,6 +3,9 @@
 //! front; lexing stops at the first error, which becomes the last item, as Go's
 //! lexer stops there.
 
+/// Go's `strconv.Quote` (one implementation, in `fmt`).
+pub use crate::fmt::quote as go_quote;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ItemType {
     Error,
@@ -639,34 +642,6 @@ pub fn is_go_printable(c: char) -> bool {
         || (0xE000..=0xF8FF).contains(&(c as u32))
         || (0xF0000..=0x10FFFF).contains(&(c as u32))
         || matches!(c as u32 & 0xFFFF, 0xFFFE | 0xFFFF))
-}
-
-/// Go's `strconv.Quote`.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            '\u{FFFD}' => out.push('\u{FFFD}'),
-            c if is_go_printable(c) => out.push(c),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Go's `strconv.Unquote` for the literals the lexer accepts: `"..."`, `` `...` ``
