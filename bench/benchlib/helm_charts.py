@@ -16,7 +16,7 @@ from .render import HELM_OUT, objects_chart, umbrella_chart
 
 CORPUS_CASES = [
     ("kube-prometheus-stack", "prometheus-community/kube-prometheus-stack",
-     ["--set", "grafana.adminPassword=bench"]),
+     ["--set", "grafana.admin.password=bench"]),
     ("bitnami/redis", "bitnami/redis", ["--set", "auth.password=bench"]),
     ("bitnami/wordpress", "bitnami/wordpress",
      ["--set", "wordpressPassword=bench,mariadb.auth.rootPassword=bench,mariadb.auth.password=bench"]),

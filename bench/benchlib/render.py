@@ -21,11 +21,13 @@ from .common import WORK, Row, Series, alternate, write
 OUT = WORK / "charts" / "ketch"
 HELM_OUT = WORK / "charts" / "helm"
 
-CHART_YAML = """apiVersion: v2
+HELM_CHART_YAML = """apiVersion: v2
 name: {name}
 version: 0.1.0
 appVersion: "1.0.0"
-annotations:
+"""
+# The Go-template twins are Helm charts (no engine annotation), so ketch renders them as Helm does.
+CHART_YAML = HELM_CHART_YAML + """annotations:
   ketch.dev/engine: minijinja
 """
 
@@ -244,7 +246,7 @@ def objects_chart(objects: int) -> Path:
         return root
     twin = HELM_OUT / root.name
     write(root / "Chart.yaml", CHART_YAML.format(name=f"objects-{objects}"))
-    write(twin / "Chart.yaml", CHART_YAML.format(name=f"objects-{objects}"))
+    write(twin / "Chart.yaml", HELM_CHART_YAML.format(name=f"objects-{objects}"))
     lines = ["image:", "  repository: ghcr.io/example/server", '  tag: "1.0.0"',
              "resources:", "  requests: {cpu: 100m, memory: 128Mi}", "  limits: {cpu: 500m, memory: 256Mi}", "apps:"]
     for i in range(apps):
@@ -272,7 +274,7 @@ def umbrella_chart(subcharts: int) -> Path:
         return root
     twin = HELM_OUT / root.name
     write(root / "Chart.yaml", CHART_YAML.format(name=f"umbrella-{subcharts}"))
-    write(twin / "Chart.yaml", CHART_YAML.format(name=f"umbrella-{subcharts}"))
+    write(twin / "Chart.yaml", HELM_CHART_YAML.format(name=f"umbrella-{subcharts}"))
     lines = ["global:", "  team: ml-platform", "  registry: ghcr.io/example"]
     for i in range(subcharts):
         lines += [f"svc-{i:03}:", f"  replicas: {1 + i % 3}"]
@@ -282,8 +284,9 @@ def umbrella_chart(subcharts: int) -> Path:
     write(twin / "templates" / ".keep", "")
     for i in range(subcharts):
         name = f"svc-{i:03}"
+        write(root / "charts" / name / "Chart.yaml", CHART_YAML.format(name=name))
+        write(twin / "charts" / name / "Chart.yaml", HELM_CHART_YAML.format(name=name))
         for base in (root, twin):
-            write(base / "charts" / name / "Chart.yaml", CHART_YAML.format(name=name))
             write(base / "charts" / name / "values.yaml", 'replicas: 1\nmode: serve\ntag: "1.0.0"\n')
         write(root / "charts" / name / "templates" / "all.yaml", SUB_TEMPLATE)
         write(twin / "charts" / name / "templates" / "all.yaml", HELM_SUB_TEMPLATE.replace("NAME", name))

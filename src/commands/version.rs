@@ -6,7 +6,7 @@ pub fn run(args: &VersionArgs) {
         println!("v{version}");
     } else {
         println!(
-            "ketch v{version} (template engine: minijinja, default Kubernetes: {})",
+            "ketch v{version} (template engines: minijinja, Go templates as Helm v4; default Kubernetes: {})",
             ketch::engine::capabilities::DEFAULT_KUBE_VERSION
         );
     }

@@ -257,7 +257,7 @@ fn create(
             return Err("x509: provided PrivateKey doesn't match parent's PublicKey".into());
         }
         let mut serial = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut serial).map_err(|e| e.to_string())?;
+        getrandom::fill(&mut serial).map_err(|e| e.to_string())?;
         let now = now_nanos();
         let span = 86_400_000_000_000i64.wrapping_mul(t.days);
         let validity = der::seq(

@@ -45,7 +45,7 @@ pub fn adler32(input: &str) -> String {
 /// Bytes from the system's cryptographic generator.
 fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
     let mut buf = vec![0u8; n];
-    aws_lc_rs::rand::fill(&mut buf).map_err(|_| "crypto/rand: read failed".to_string())?;
+    getrandom::fill(&mut buf).map_err(|_| "crypto/rand: read failed".to_string())?;
     Ok(buf)
 }
 

@@ -3,6 +3,9 @@
 //! ASCII-only, so patterns are rewritten to say so. Compile errors carry the
 //! `regex` crate's message, not Go's.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use regex::Regex;
 
 use crate::func::{FuncMap, Type};
@@ -85,7 +88,31 @@ pub fn funcs() -> FuncMap {
 }
 
 /// Compiles a Go pattern, with Go's ASCII meaning of the Perl classes.
+/// Patterns compiled on this thread: charts match the same few patterns again and
+/// again (Bitnami's common library in every subchart), and building a regex's
+/// automaton costs far more than matching with it.
 fn compile(pattern: &str) -> Result<Regex, String> {
+    thread_local! {
+        static COMPILED: RefCell<HashMap<String, Regex>> = RefCell::new(HashMap::new());
+    }
+    if let Some(regex) = COMPILED.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(regex);
+    }
+    let regex = compile_go(pattern)?;
+    COMPILED.with(|c| {
+        let mut compiled = c.borrow_mut();
+        if compiled.len() < MAX_COMPILED {
+            compiled.insert(pattern.to_string(), regex.clone());
+        }
+    });
+    Ok(regex)
+}
+
+/// How many compiled patterns a thread keeps.
+const MAX_COMPILED: usize = 1024;
+
+/// A Go (RE2) pattern as a Rust regex.
+fn compile_go(pattern: &str) -> Result<Regex, String> {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut in_class = false;
     let mut chars = pattern.chars().peekable();
