@@ -127,6 +127,7 @@ fn length(item: &Item) -> Result<Value, String> {
         Value::String(s) => s.len(),
         Value::List(l) => l.len(),
         Value::Map(m) => m.borrow().len(),
+        Value::Object(o) if o.go_bytes().is_some() => o.go_bytes().map_or(0, <[u8]>::len),
         v @ Value::Object(_) if v.collection().is_some() => {
             return length(&Item::plain(v.collection().unwrap_or_default()));
         }

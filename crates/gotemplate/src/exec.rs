@@ -789,8 +789,17 @@ impl<'t, 'c, 'n> State<'t, 'c, 'n> {
                 type_name(typ)
             )));
         }
+        if let Value::Object(o) = &item.v
+            && o.go_bytes().is_some()
+        {
+            match typ {
+                Type::Bytes => return Ok(Item::plain(item.v)),
+                Type::String => return Ok(Item::plain(o.to_value())),
+                _ => {}
+            }
+        }
         let ok = match (typ, &item.v) {
-            (Type::String, Value::String(_))
+            (Type::String | Type::Bytes, Value::String(_))
             | (Type::Bool, Value::Bool(_))
             | (Type::Int, Value::Int(_))
             | (Type::Int64, Value::Int64(_))
@@ -875,7 +884,7 @@ impl<'t, 'c, 'n> State<'t, 'c, 'n> {
                 })),
                 _ => Err(self.error(format!("expected integer; found {n}"))),
             },
-            Type::String => match n {
+            Type::String | Type::Bytes => match n {
                 Arg::String { value, .. } => Ok(Item::plain(value.clone())),
                 _ => Err(self.error(format!("expected string; found {n}"))),
             },

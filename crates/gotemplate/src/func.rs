@@ -17,6 +17,10 @@ pub enum Type {
     /// `interface{}`: anything, nil included.
     Any,
     String,
+    /// `string` whose bytes matter (hashes, encodings): it also takes a Go string
+    /// that is not UTF-8 (`.Files.Get` of a binary file) as the host object that
+    /// holds it; a `String` parameter gets that object's text instead.
+    Bytes,
     Bool,
     /// `int`
     Int,
@@ -37,7 +41,7 @@ impl Type {
     pub fn go_name(self) -> &'static str {
         match self {
             Type::Any => "interface {}",
-            Type::String => "string",
+            Type::String | Type::Bytes => "string",
             Type::Bool => "bool",
             Type::Int => "int",
             Type::Int64 => "int64",

@@ -55,6 +55,10 @@ pub trait Object {
     fn to_value(&self) -> Value {
         Value::Nil
     }
+    /// For a Go string that is not UTF-8 (a binary file's contents): its bytes.
+    fn go_bytes(&self) -> Option<&[u8]> {
+        None
+    }
     /// The object as `Any`, for functions that take a particular host type back
     /// (`dateModify` a `time.Time`); `None` if it cannot be taken back.
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -100,6 +104,15 @@ impl Value {
 
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
+    }
+
+    /// A string's bytes, also of a Go string that is not UTF-8 (see [`Object::go_bytes`]).
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::String(s) => Some(s.as_bytes()),
+            Value::Object(o) => o.go_bytes(),
+            _ => None,
+        }
     }
 
     pub fn as_str(&self) -> Option<&str> {

@@ -23,15 +23,15 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Hex of a digest of `input` (`sha1sum`, `sha256sum`, `sha512sum`).
-pub fn digest_hex(algorithm: &'static digest::Algorithm, input: &str) -> String {
-    hex(digest::digest(algorithm, input.as_bytes()).as_ref())
+pub fn digest_hex(algorithm: &'static digest::Algorithm, input: &[u8]) -> String {
+    hex(digest::digest(algorithm, input).as_ref())
 }
 
 /// `adler32.Checksum` in decimal (`adler32sum`).
-pub fn adler32(input: &str) -> String {
+pub fn adler32(input: &[u8]) -> String {
     const MOD: u32 = 65521;
     let (mut a, mut b) = (1u32, 0u32);
-    for chunk in input.as_bytes().chunks(5552) {
+    for chunk in input.chunks(5552) {
         for &byte in chunk {
             a += u32::from(byte);
             b += a;
@@ -189,23 +189,26 @@ pub fn funcs() -> FuncMap {
     const SS: &[Type] = &[Type::String, Type::String];
     const I: &[Type] = &[Type::Int];
     let mut f = FuncMap::new();
-    f.add("sha1sum", S, None, |a| {
-        Ok(digest_hex(&digest::SHA1_FOR_LEGACY_USE_ONLY, str_arg(&a[0])).into())
+    // Hashes and encodings read a string's bytes, a binary file's included.
+    const B: &[Type] = &[Type::Bytes];
+    let bytes = |a: &[Value]| a[0].bytes().unwrap_or_default().to_vec();
+    f.add("sha1sum", B, None, move |a| {
+        Ok(digest_hex(&digest::SHA1_FOR_LEGACY_USE_ONLY, &bytes(a)).into())
     });
-    f.add("sha256sum", S, None, |a| {
-        Ok(digest_hex(&digest::SHA256, str_arg(&a[0])).into())
+    f.add("sha256sum", B, None, move |a| {
+        Ok(digest_hex(&digest::SHA256, &bytes(a)).into())
     });
-    f.add("sha512sum", S, None, |a| {
-        Ok(digest_hex(&digest::SHA512, str_arg(&a[0])).into())
+    f.add("sha512sum", B, None, move |a| {
+        Ok(digest_hex(&digest::SHA512, &bytes(a)).into())
     });
     f.add(
         "adler32sum",
-        S,
+        B,
         None,
-        |a| Ok(adler32(str_arg(&a[0])).into()),
+        move |a| Ok(adler32(&bytes(a)).into()),
     );
-    f.add("b64enc", S, None, |a| {
-        Ok(encoding::b64_encode(str_arg(&a[0]).as_bytes()).into())
+    f.add("b64enc", B, None, move |a| {
+        Ok(encoding::b64_encode(&bytes(a)).into())
     });
     // Sprig returns the decoder's error message as the result.
     f.add("b64dec", S, None, |a| {
@@ -214,8 +217,8 @@ pub fn funcs() -> FuncMap {
             Err(e) => e.into(),
         })
     });
-    f.add("b32enc", S, None, |a| {
-        Ok(encoding::b32_encode(str_arg(&a[0]).as_bytes()).into())
+    f.add("b32enc", B, None, move |a| {
+        Ok(encoding::b32_encode(&bytes(a)).into())
     });
     f.add("b32dec", S, None, |a| {
         Ok(match encoding::b32_decode(str_arg(&a[0])) {

@@ -63,13 +63,13 @@ fn base32_decodes_as_go() {
 
 #[test]
 fn digests_as_go() {
-    assert_eq!(adler32("hello world"), "436929629");
+    assert_eq!(adler32(b"hello world"), "436929629");
     assert_eq!(
-        digest_hex(&digest::SHA256, "hi"),
+        digest_hex(&digest::SHA256, b"hi"),
         "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4"
     );
     assert_eq!(
-        digest_hex(&digest::SHA1_FOR_LEGACY_USE_ONLY, "hi"),
+        digest_hex(&digest::SHA1_FOR_LEGACY_USE_ONLY, b"hi"),
         "c22b5f9178342609428d6f51b2c5af4c0bde6a42"
     );
 }
