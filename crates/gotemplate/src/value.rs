@@ -90,6 +90,17 @@ impl Value {
         Value::String(s.into())
     }
 
+    /// Bytes as a Go string: text when they are UTF-8; otherwise an object that
+    /// prints as their text (U+FFFD for what is not UTF-8) and keeps the bytes for
+    /// the functions that read them (`b64enc`, the hashes): `.Files.Get` of a
+    /// binary file.
+    pub fn go_string(bytes: Vec<u8>) -> Value {
+        match String::from_utf8(bytes) {
+            Ok(text) => Value::from(text),
+            Err(e) => Value::Object(Rc::new(BinaryString(e.into_bytes()))),
+        }
+    }
+
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Rc::new(items))
     }
@@ -253,6 +264,31 @@ impl Value {
             ),
             other => other.clone(),
         })
+    }
+}
+
+/// A Go string that is not UTF-8 (see [`Value::go_string`]).
+struct BinaryString(Vec<u8>);
+
+impl Object for BinaryString {
+    fn type_name(&self) -> &str {
+        "string"
+    }
+
+    fn kind_name(&self) -> &str {
+        "string"
+    }
+
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from(String::from_utf8_lossy(&self.0).into_owned())
+    }
+
+    fn go_bytes(&self) -> Option<&[u8]> {
+        Some(&self.0)
     }
 }
 

@@ -251,27 +251,6 @@ fn map_like_objects_are_tested_ranged_and_measured_as_their_maps() {
     assert_eq!(render(vec!["b", "a"]), "some:2:a,b,");
 }
 
-/// A Go string that is not UTF-8, as `.Files.Get` of a binary file gives it.
-struct Binary(Vec<u8>);
-
-impl Object for Binary {
-    fn type_name(&self) -> &str {
-        "string"
-    }
-    fn kind_name(&self) -> &str {
-        "string"
-    }
-    fn field(&self, _name: &str) -> Option<Value> {
-        None
-    }
-    fn to_value(&self) -> Value {
-        Value::from(String::from_utf8_lossy(&self.0).into_owned())
-    }
-    fn go_bytes(&self) -> Option<&[u8]> {
-        Some(&self.0)
-    }
-}
-
 #[test]
 fn binary_strings_keep_their_bytes_for_hashes_and_encodings() {
     let mut t = Templates::new(gotemplate::helm::funcs());
@@ -282,7 +261,7 @@ fn binary_strings_keep_their_bytes_for_hashes_and_encodings() {
     .unwrap();
     let data = Value::map(BTreeMap::from([(
         "B".to_string(),
-        Value::Object(std::rc::Rc::new(Binary(vec![0x42, 0x5a, 0xff, 0x00]))),
+        Value::go_string(vec![0x42, 0x5a, 0xff, 0x00]),
     )]));
     // Go: base64 of the raw bytes; sha256 of them; a string function sees the text
     // (U+FFFD for the byte that is not UTF-8), as ketch cannot hold Go's raw bytes there.

@@ -88,40 +88,6 @@ fn text(data: &[u8]) -> String {
     String::from_utf8_lossy(data).into_owned()
 }
 
-/// A file's contents as a Go string: text, or, for bytes that are not UTF-8 (a
-/// binary file), an object that keeps them for `b64enc` and the hashes.
-fn go_string(data: &[u8]) -> Value {
-    match std::str::from_utf8(data) {
-        Ok(text) => Value::from(text),
-        Err(_) => Value::Object(Rc::new(BinaryString(data.to_vec()))),
-    }
-}
-
-/// A Go string that is not UTF-8.
-struct BinaryString(Vec<u8>);
-
-impl Object for BinaryString {
-    fn type_name(&self) -> &str {
-        "string"
-    }
-
-    fn kind_name(&self) -> &str {
-        "string"
-    }
-
-    fn field(&self, _name: &str) -> Option<Value> {
-        None
-    }
-
-    fn to_value(&self) -> Value {
-        Value::from(text(&self.0))
-    }
-
-    fn go_bytes(&self) -> Option<&[u8]> {
-        Some(&self.0)
-    }
-}
-
 impl Object for Files {
     fn type_name(&self) -> &str {
         "engine.files"
@@ -143,7 +109,7 @@ impl Object for Files {
         let arg = || string_arg(name, args);
         Some(match name {
             // Bytes are given as a string: templates pass them on to string functions.
-            "Get" | "GetBytes" => arg().map(|n| go_string(self.bytes(n))),
+            "Get" | "GetBytes" => arg().map(|n| Value::go_string(self.bytes(n).to_vec())),
             "Glob" => arg().map(|p| Value::Object(Rc::new(self.glob(p)))),
             "Lines" => arg().map(|n| self.lines(n)),
             "AsConfig" | "AsSecrets" => return self.field(name).map(Ok),
