@@ -10,6 +10,8 @@ pub enum ErrorKind {
     Exec,
     /// A bound of [`crate::Limits`] stopped execution (Go has no such bound).
     Limit,
+    /// `Limits::max_output` stopped execution: the render wrote too much.
+    OutputLimit,
 }
 
 /// A parse or execution error. `Display` gives Go's full text:
@@ -27,6 +29,13 @@ pub struct Error {
     pub col: usize,
     /// The message after Go's location prefix.
     pub message: String,
+}
+
+impl ErrorKind {
+    /// Whether a bound stopped execution (any of them).
+    pub fn is_limit(self) -> bool {
+        matches!(self, ErrorKind::Limit | ErrorKind::OutputLimit)
+    }
 }
 
 impl fmt::Display for Error {

@@ -213,7 +213,7 @@ impl<'t, 'c, 'n> State<'t, 'c, 'n> {
         let w = self.ctx.written.get() + s.len();
         if w > self.ctx.limits.max_output {
             return Err(self.error_kind(
-                ErrorKind::Limit,
+                ErrorKind::OutputLimit,
                 format!(
                     "template output exceeds the limit of {} bytes",
                     self.ctx.limits.max_output
@@ -939,7 +939,7 @@ impl<'t, 'c, 'n> State<'t, 'c, 'n> {
         let mut buf = String::new();
         match execute_tree(self.ctx, self.ns, &tree, Item::plain(data), &mut buf) {
             Ok(()) => Ok(Ok(Value::string(buf))),
-            Err(e) if e.kind == ErrorKind::Limit => Err(e),
+            Err(e) if e.kind.is_limit() => Err(e),
             Err(e) => Ok(Err(e.to_string())),
         }
     }
@@ -981,7 +981,7 @@ impl<'t, 'c, 'n> State<'t, 'c, 'n> {
         let mut buf = String::new();
         match execute_tree(self.ctx, &ns, &top, Item::plain(data), &mut buf) {
             Ok(()) => Ok(Ok(Value::string(buf.replace("<no value>", "")))),
-            Err(e) if e.kind == ErrorKind::Limit => Err(e),
+            Err(e) if e.kind.is_limit() => Err(e),
             Err(e) => Ok(Err(format!(
                 "error during tpl function execution for {}: {e}",
                 go_quote(text)

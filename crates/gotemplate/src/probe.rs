@@ -40,3 +40,21 @@ pub fn arg(s: &str) -> Value {
         _ => Value::Nil,
     }
 }
+
+/// What the probe prints for a function's result: `TYPE:VALUE` or `ERR:message`.
+pub fn shown(r: Result<Value, String>) -> String {
+    match r {
+        Ok(v) => format!("{}:{}", v.type_name(), crate::fmt::sprint_value(&v)),
+        Err(e) => format!("ERR:{e}"),
+    }
+}
+
+/// Fails with every case where ours differs from Go's answer.
+pub fn assert_agree(failures: &[String], total: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {total} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

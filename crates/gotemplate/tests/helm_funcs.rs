@@ -8,10 +8,6 @@ use std::path::Path;
 /// (they need the namespace), ketch adds `lookup` at render time.
 const NOT_IN_MAP: &[&str] = &["include", "tpl", "lookup"];
 
-/// Helm functions whose owner (gt-serial) has not delivered them yet; remove a name
-/// when it lands (the test says which are stale).
-const PENDING: &[&str] = &[];
-
 fn names() -> Vec<String> {
     include_str!("goprobe-funcs/names.txt")
         .lines()
@@ -26,21 +22,10 @@ fn helm_has_every_function() {
         .into_iter()
         .filter(|n| !funcs.contains(n) && !NOT_IN_MAP.contains(&n.as_str()))
         .collect();
-    let unexpected: Vec<&String> = missing
-        .iter()
-        .filter(|n| !PENDING.contains(&n.as_str()))
-        .collect();
     assert!(
-        unexpected.is_empty(),
-        "missing from helm::funcs(): {unexpected:?}"
+        missing.is_empty(),
+        "missing from helm::funcs(): {missing:?}"
     );
-    let stale: Vec<&&str> = PENDING
-        .iter()
-        .filter(|p| !missing.iter().any(|m| m == *p))
-        .collect();
-    if !stale.is_empty() {
-        eprintln!("PENDING names now present (remove them): {stale:?}");
-    }
     // Helm deletes these from Sprig's map.
     for gone in ["env", "expandenv"] {
         assert!(!funcs.contains(gone), "{gone} must not be callable");

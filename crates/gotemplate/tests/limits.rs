@@ -119,13 +119,13 @@ fn output_is_bounded_including_include_strings() {
         ..Limits::default()
     };
     let e = run("{{range 10000000}}xxxxxxxxxx{{end}}", limits.clone()).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Limit);
+    assert_eq!(e.kind, ErrorKind::OutputLimit);
     let e = run(
         "{{define \"x\"}}{{range 200000}}xxxxxxxxxx{{end}}{{end}}{{$a := include \"x\" .}}",
         limits,
     )
     .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Limit);
+    assert_eq!(e.kind, ErrorKind::OutputLimit);
 }
 
 #[test]

@@ -14,16 +14,14 @@
 
 mod defaults;
 mod files;
-mod namespace;
 mod objects;
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use gotemplate::{FuncMap, Type, Value};
+use gotemplate::{ErrorKind, FuncMap, Limits, Templates, Type, Value};
 
-use self::namespace::{ExecLimits, GoError, GoErrorKind, Namespace};
 use self::objects::HelmCapabilities;
 use super::{
     Capabilities, ChartUnit, EngineError, EngineKind, EngineOutput, Lookup, ReleaseInfo,
@@ -65,7 +63,7 @@ pub fn render(
     if !units.iter().any(|u| u.engine == EngineKind::Helm) {
         return Ok(EngineOutput::default());
     }
-    let library = namespace::library();
+    let library = gotemplate::helm::funcs();
     let to_yaml = yaml_printer(&library);
     let mut funcs = library;
     funcs.extend(engine_funcs(options.lookup.clone(), options.lint));
@@ -95,7 +93,7 @@ pub fn render(
     }
     sort_templates(&mut sources);
 
-    let mut templates = Namespace::new(funcs);
+    let mut templates = Templates::new(funcs);
     for source in &sources {
         templates
             .parse(&source.name, source.text)
@@ -121,15 +119,15 @@ pub fn render(
         context
             .borrow_mut()
             .insert("Template".into(), Value::map(template));
-        let limits = ExecLimits {
+        let limits = Limits {
             fuel: options.limits.fuel,
             max_depth: HELM_MAX_DEPTH,
             max_output: left,
         };
         let text = templates
-            .execute(&source.name, &Value::Map(context.clone()), limits)
+            .execute(&source.name, &Value::Map(context.clone()), &limits)
             .map_err(|e| match e.kind {
-                GoErrorKind::Limit if e.text.contains("output") => EngineError::OutputTooLarge {
+                ErrorKind::OutputLimit => EngineError::OutputTooLarge {
                     template: source.name.clone(),
                     limit: options.limits.max_output_bytes,
                 },
@@ -166,14 +164,14 @@ pub fn render(
 /// in a namespace of its own: a syntax error is the chart's, whatever defines
 /// its parents have).
 pub fn check_syntax(chart: &Chart) -> Result<(), EngineError> {
-    check_chart_syntax(chart, chart.name(), &namespace::library())
+    check_chart_syntax(chart, chart.name(), &gotemplate::helm::funcs())
 }
 
 fn check_chart_syntax(chart: &Chart, path: &str, library: &FuncMap) -> Result<(), EngineError> {
     if EngineKind::of(chart)? == EngineKind::Helm {
         let mut funcs = library.clone();
         funcs.extend(engine_funcs(None, false));
-        let mut templates = Namespace::new(funcs);
+        let mut templates = Templates::new(funcs);
         for file in &chart.templates {
             let name = format!("{path}/templates/{}", file.path);
             let text = std::str::from_utf8(&file.data).map_err(|_| EngineError::NotUtf8 {
@@ -364,10 +362,11 @@ fn unstructured(json: &serde_json::Value) -> Value {
 }
 
 /// Helm's `cleanupParseError`: `parse error at (NAME:LINE): MESSAGE`.
-fn parse_error(name: &str, error: &GoError) -> String {
-    let tokens: Vec<&str> = error.text.split(": ").collect();
+fn parse_error(name: &str, error: &gotemplate::Error) -> String {
+    let text = error.to_string();
+    let tokens: Vec<&str> = text.split(": ").collect();
     if tokens.len() == 1 {
-        return format!("parse error in ({name}): {}", error.text);
+        return format!("parse error in ({name}): {text}");
     }
     format!(
         "parse error at ({}): {}",
@@ -380,11 +379,11 @@ fn parse_error(name: &str, error: &GoError) -> String {
 /// `execution error at (NAME:LINE:COL): MESSAGE`; other template errors as
 /// one block per template in the chain (location, `executing ... at <...>:`,
 /// message); an error from inside a function as Go wrote it.
-fn exec_error(name: &str, error: &GoError) -> String {
-    let text = &error.text;
-    if error.kind == GoErrorKind::Parse {
+fn exec_error(name: &str, error: &gotemplate::Error) -> String {
+    if error.kind == ErrorKind::Parse {
         return parse_error(name, error);
     }
+    let text = &error.to_string();
     let tokens: Vec<&str> = text.splitn(3, ": ").collect();
     if tokens.len() != 3 {
         return format!("execution error in ({name}): {text}");
@@ -498,14 +497,18 @@ fn traceable(text: &str) -> Option<Trace<'_>> {
 mod tests {
     use super::*;
 
+    /// The error whose text Go printed as `text` (`template: ...`).
     fn exec(text: &str) -> String {
-        exec_error(
-            "c/templates/x.yaml",
-            &GoError {
-                kind: GoErrorKind::Exec,
-                text: text.into(),
-            },
-        )
+        let message = text.strip_prefix("template: ").unwrap_or(text);
+        let error = gotemplate::Error {
+            kind: ErrorKind::Exec,
+            template: String::new(),
+            line: 0,
+            col: 0,
+            message: message.into(),
+        };
+        assert_eq!(error.to_string(), text);
+        exec_error("c/templates/x.yaml", &error)
     }
 
     // Expected strings are what Helm v4 prints for these Go errors (engine.go's reformatting).
@@ -542,10 +545,17 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_place() {
-        let e = GoError {
-            kind: GoErrorKind::Parse,
-            text: "template: c/templates/x.yaml:7: unexpected \"}\" in operand".into(),
+        let e = gotemplate::Error {
+            kind: ErrorKind::Parse,
+            template: "c/templates/x.yaml".into(),
+            line: 7,
+            col: 0,
+            message: "unexpected \"}\" in operand".into(),
         };
+        assert_eq!(
+            e.to_string(),
+            "template: c/templates/x.yaml:7: unexpected \"}\" in operand"
+        );
         assert_eq!(
             parse_error("c/templates/x.yaml", &e),
             "parse error at (c/templates/x.yaml:7): unexpected \"}\" in operand"

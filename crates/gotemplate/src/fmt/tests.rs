@@ -17,13 +17,7 @@ fn sprintf_and_sprint_as_go() {
             failures.push(format!("{}: got {got:?}, Go {:?}", c.line, c.want));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    probe::assert_agree(&failures, cases.len());
 }
 
 #[test]

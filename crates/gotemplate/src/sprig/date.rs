@@ -309,23 +309,7 @@ impl Object for GoTime {
                 args.len()
             )),
         };
-        let duration_arg = || match args {
-            [v] => duration::as_duration(v)
-                .or(match v {
-                    Value::Int(n) | Value::Int64(n) => Some(*n),
-                    _ => None,
-                })
-                .ok_or_else(|| {
-                    format!(
-                        "wrong type for value; expected time.Duration; got {}",
-                        v.type_name()
-                    )
-                }),
-            _ => Err(format!(
-                "wrong number of args for {name}: want 1 got {}",
-                args.len()
-            )),
-        };
+        let duration_arg = || duration::method_arg(name, args);
         Some(match name {
             "Format" => match args {
                 [Value::String(l)] => Ok(layout::format(self, l).into()),

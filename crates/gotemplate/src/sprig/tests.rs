@@ -1,13 +1,4 @@
 use crate::probe;
-use crate::value::Value;
-
-/// What the probe prints for a result: `TYPE:VALUE` or `ERR:message`.
-fn shown(r: Result<Value, String>) -> String {
-    match r {
-        Ok(v) => format!("{}:{}", v.type_name(), crate::fmt::sprint_value(&v)),
-        Err(e) => format!("ERR:{e}"),
-    }
-}
 
 /// Expected strings come from Go + Sprig v3.3.0 (tests/goprobe-sprig, `sprig_want.jsonl`, `semver_want.jsonl`).
 #[test]
@@ -24,7 +15,7 @@ fn functions_answer_as_sprig() {
             failures.push(format!("{name}: missing"));
             continue;
         };
-        let got = shown((f.body)(&c.args));
+        let got = probe::shown((f.body)(&c.args));
         if got != c.want {
             failures.push(format!(
                 "{name} {}: got {got:?}, Go {:?}",
@@ -32,11 +23,5 @@ fn functions_answer_as_sprig() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    probe::assert_agree(&failures, cases.len());
 }

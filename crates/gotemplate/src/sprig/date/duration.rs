@@ -51,23 +51,7 @@ impl Object for GoDuration {
         })
     }
     fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
-        let m = || match args {
-            [v] => as_duration(v)
-                .or(match v {
-                    Value::Int(n) | Value::Int64(n) => Some(*n),
-                    _ => None,
-                })
-                .ok_or_else(|| {
-                    format!(
-                        "wrong type for value; expected time.Duration; got {}",
-                        v.type_name()
-                    )
-                }),
-            _ => Err(format!(
-                "wrong number of args for {name}: want 1 got {}",
-                args.len()
-            )),
-        };
+        let m = || method_arg(name, args);
         Some(match name {
             "Round" => m().map(|m| GoDuration::value(round(self.0, m))),
             "Truncate" => m().map(|m| GoDuration::value(truncate(self.0, m))),
@@ -83,6 +67,28 @@ impl Object for GoDuration {
 }
 
 /// Go's `Duration.Seconds`.
+/// The one `time.Duration` argument of a method (`Round`, `Truncate`, `Add`, ...):
+/// a duration, or an integer count of nanoseconds.
+pub fn method_arg(method: &str, args: &[Value]) -> Result<i64, String> {
+    match args {
+        [v] => as_duration(v)
+            .or(match v {
+                Value::Int(n) | Value::Int64(n) => Some(*n),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                format!(
+                    "wrong type for value; expected time.Duration; got {}",
+                    v.type_name()
+                )
+            }),
+        _ => Err(format!(
+            "wrong number of args for {method}: want 1 got {}",
+            args.len()
+        )),
+    }
+}
+
 pub fn seconds(d: i64) -> f64 {
     (d / SECOND) as f64 + (d % SECOND) as f64 / 1e9
 }
