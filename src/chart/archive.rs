@@ -121,7 +121,10 @@ pub(crate) fn read_files<R: Read>(
         if !budget.take(data.len() as u64) {
             return Err(too_large());
         }
-        files.push(ChartFile { path: rel, data });
+        files.push(ChartFile {
+            path: rel,
+            data: data.into(),
+        });
     }
     if files.is_empty() {
         return Err(LoadError::EmptyArchive {

@@ -7,7 +7,6 @@
 //! 100 MiB per load, counted over the chart, its subcharts and the decompressed
 //! contents of every archive read along the way.
 
-use std::cell::RefCell;
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -390,9 +389,7 @@ pub(crate) fn build_chart(
             let sub_origin = join(&origin, &rel);
             let files = match source {
                 Subchart::Dir(files) => files,
-                Subchart::Archive(data) => {
-                    archive::read_files(data.as_slice(), &sub_origin, budget)?
-                }
+                Subchart::Archive(data) => archive::read_files(&data[..], &sub_origin, budget)?,
             };
             build_chart(files, sub_origin, depth + 1, budget)
         }) {
@@ -420,7 +417,7 @@ pub(crate) fn build_chart(
 /// already read) or an archive there.
 enum Subchart {
     Dir(Vec<ChartFile>),
-    Archive(Vec<u8>),
+    Archive(bytes::Bytes),
 }
 
 /// `values.yaml` must hold a mapping; an empty file (or `null`) means no values.
@@ -500,7 +497,7 @@ impl<'a> DirWalk<'a> {
             read_file(&file.real, &file.shown, origin, budget)
         });
         for (file, data) in self.reads.iter().zip(contents) {
-            self.files[file.at].data = data?;
+            self.files[file.at].data = data?.into();
         }
         let deferred = std::mem::take(&mut self.deferred);
         let walks = parallel::map_owned(deferred, |sub| {
@@ -598,7 +595,7 @@ impl<'a> DirWalk<'a> {
                 });
                 self.files.push(ChartFile {
                     path: rel_path,
-                    data: Vec::new(),
+                    data: bytes::Bytes::new(),
                 });
             } else {
                 return Err(LoadError::IrregularFile { path: shown_path });
@@ -608,52 +605,50 @@ impl<'a> DirWalk<'a> {
     }
 }
 
-/// Reads a file (no larger than the per-file limit) without asking its size
-/// first: a stat per file was a fifth of loading a chart of many small files.
-/// The file goes through a buffer per thread and is copied out at its exact
-/// size: a buffer per file, mostly empty, was a third of a small chart's page
-/// faults.
+/// Reads a file (no larger than the per-file limit). Most chart files are
+/// small: the first bytes go through a buffer on the stack and a file that
+/// ends there is copied out at its exact size, without asking its size (a
+/// stat per file was a fifth of loading a chart of many small files). A larger
+/// file is read into one allocation of the size its open handle reports, not a
+/// buffer grown by doubling (copying and faulting in a large CRD three times
+/// over was most of loading kube-prometheus-stack).
 fn read_file(
     path: &Path,
     shown: &str,
     origin: &str,
     budget: &Budget,
 ) -> Result<Vec<u8>, LoadError> {
-    thread_local! {
-        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    }
-    let file = File::open(path).map_err(|e| io_error(shown, e))?;
-    BUFFER.with_borrow_mut(|buffer| {
-        // Empty between files (see below); its capacity grows once per thread.
-        buffer.reserve(READ_BUFFER);
-        let data = file
-            .take(MAX_FILE_SIZE + 1)
-            .read_to_end(buffer)
-            .map_err(|e| io_error(shown, e))
-            .and_then(|size| {
-                if size as u64 > MAX_FILE_SIZE {
-                    return Err(LoadError::FileTooLarge {
-                        path: shown.to_string(),
-                        limit_mib: MAX_FILE_SIZE / MIB,
-                    });
-                }
-                if !budget.take(size as u64) {
-                    return Err(LoadError::ChartTooLarge {
-                        chart: origin.to_string(),
-                        limit_mib: MAX_CHART_SIZE / MIB,
-                    });
-                }
-                Ok(buffer.clone())
-            });
-        // A large file's buffer is not kept for the thread's lifetime.
-        buffer.clear();
-        buffer.shrink_to(READ_BUFFER);
+    let mut file = File::open(path).map_err(|e| io_error(shown, e))?;
+    let mut head = [0u8; SMALL_FILE];
+    let n = read_up_to(&mut file, &mut head).map_err(|e| io_error(shown, e))?;
+    let data = if n < SMALL_FILE {
+        head[..n].to_vec()
+    } else {
+        let size = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE_SIZE);
+        let mut data = Vec::with_capacity(size as usize + 1);
+        data.extend_from_slice(&head);
+        file.take(MAX_FILE_SIZE + 1 - SMALL_FILE as u64)
+            .read_to_end(&mut data)
+            .map_err(|e| io_error(shown, e))?;
         data
-    })
+    };
+    if data.len() as u64 > MAX_FILE_SIZE {
+        return Err(LoadError::FileTooLarge {
+            path: shown.to_string(),
+            limit_mib: MAX_FILE_SIZE / MIB,
+        });
+    }
+    if !budget.take(data.len() as u64) {
+        return Err(LoadError::ChartTooLarge {
+            chart: origin.to_string(),
+            limit_mib: MAX_CHART_SIZE / MIB,
+        });
+    }
+    Ok(data)
 }
 
-/// What [`read_file`]'s buffer holds between files.
-const READ_BUFFER: usize = 8 * 1024;
+/// What [`read_file`] reads before it asks a file's size.
+const SMALL_FILE: usize = 8 * 1024;
 
 /// `origin/rel` for messages, without doubled or trailing slashes.
 pub(crate) fn join(origin: &str, rel: &str) -> String {
@@ -673,9 +668,9 @@ fn utf8<'a>(data: &'a [u8], path: &str) -> Result<&'a str, LoadError> {
     })
 }
 
-fn strip_bom(mut data: Vec<u8>) -> Vec<u8> {
+fn strip_bom(data: bytes::Bytes) -> bytes::Bytes {
     if data.starts_with(UTF8_BOM) {
-        data.drain(..UTF8_BOM.len());
+        return data.slice(UTF8_BOM.len()..);
     }
     data
 }
@@ -729,7 +724,7 @@ mod tests {
     fn file(path: &str, data: &[u8]) -> ChartFile {
         ChartFile {
             path: path.into(),
-            data: data.to_vec(),
+            data: data.to_vec().into(),
         }
     }
 

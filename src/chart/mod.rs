@@ -13,11 +13,12 @@ pub use metadata::{Dependency, ImportValue, Maintainer, Metadata};
 
 use serde_json::{Map, Value};
 
-/// A file of a chart: its path relative to the chart root (`/`-separated) and bytes.
+/// A file of a chart: its path relative to the chart root (`/`-separated) and
+/// bytes, shared (not copied) by every render that shows the file to a template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartFile {
     pub path: String,
-    pub data: Vec<u8>,
+    pub data: bytes::Bytes,
 }
 
 /// A loaded chart and, recursively, its subcharts.

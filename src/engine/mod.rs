@@ -216,7 +216,7 @@ fn render_planned(
     for unit in &units {
         for crd in unit.chart.crds() {
             let source = format!("{}/{}", unit.path, crd.path);
-            let text = String::from_utf8(crd.data.clone()).map_err(|_| EngineError::NotUtf8 {
+            let text = String::from_utf8(crd.data.to_vec()).map_err(|_| EngineError::NotUtf8 {
                 template: source.clone(),
             })?;
             rendered.crds.push(RenderedTemplate {

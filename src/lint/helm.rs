@@ -39,7 +39,7 @@ impl ChartSource {
             ChartSource::Archive(files) => files
                 .iter()
                 .find(|f| f.path == name)
-                .map(|f| f.data.clone()),
+                .map(|f| f.data.to_vec()),
         }
     }
 

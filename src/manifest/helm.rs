@@ -63,27 +63,31 @@ pub fn sort(templates: &[RenderedTemplate]) -> Result<Sorted, ManifestError> {
         .filter(|t| !is_macro_file(&t.source) && !t.text.trim().is_empty())
         .collect();
     templates.sort_by(|a, b| a.source.cmp(&b.source));
+    let documents: Vec<(&RenderedTemplate, &str)> = templates
+        .into_iter()
+        .flat_map(|t| split_documents(&t.text).into_iter().map(move |d| (t, d)))
+        .collect();
+    // Reading the heads is most of the work: on every core.
+    let heads = crate::parallel::map(&documents, |(t, content)| head(content, &t.source));
     let mut sorted = Sorted::default();
-    for template in templates {
-        for content in split_documents(&template.text) {
-            let head = head(content, &template.source)?;
-            let document = Document {
-                source: template.source.clone(),
-                content: content.to_string(),
-                kind: head.kind,
-                hook_events: Vec::new(),
-            };
-            match head.hook {
-                None => sorted.manifests.push(document),
-                Some(events) => {
-                    let events: Vec<String> =
-                        events.split(',').map(|e| e.trim().to_lowercase()).collect();
-                    if events.iter().all(|e| HOOK_EVENTS.contains(&e.as_str())) {
-                        sorted.hooks.push(Document {
-                            hook_events: events,
-                            ..document
-                        });
-                    }
+    for ((template, content), head) in documents.into_iter().zip(heads) {
+        let head = head?;
+        let document = Document {
+            source: template.source.clone(),
+            content: content.to_string(),
+            kind: head.kind,
+            hook_events: Vec::new(),
+        };
+        match head.hook {
+            None => sorted.manifests.push(document),
+            Some(events) => {
+                let events: Vec<String> =
+                    events.split(',').map(|e| e.trim().to_lowercase()).collect();
+                if events.iter().all(|e| HOOK_EVENTS.contains(&e.as_str())) {
+                    sorted.hooks.push(Document {
+                        hook_events: events,
+                        ..document
+                    });
                 }
             }
         }

@@ -34,7 +34,7 @@ pub fn write_archive(name: &str, files: &[ChartFile], mtime: u64) -> io::Result<
     entries.extend(
         sorted
             .iter()
-            .map(|f| (format!("{name}/{}", f.path), Some(f.data.as_slice()))),
+            .map(|f| (format!("{name}/{}", f.path), Some(&f.data[..]))),
     );
     entries.sort_by(|a, b| a.0.cmp(&b.0));
 
@@ -76,7 +76,7 @@ mod tests {
     fn file(path: &str, data: &str) -> ChartFile {
         ChartFile {
             path: path.into(),
-            data: data.as_bytes().to_vec(),
+            data: data.as_bytes().to_vec().into(),
         }
     }
 

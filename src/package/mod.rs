@@ -295,6 +295,6 @@ fn rewrite_chart_yaml(
     if let Some(v) = request.app_version {
         map.insert("appVersion".into(), Value::String(v.to_string()));
     }
-    file.data = crate::yaml::to_string(&doc)?.into_bytes();
+    file.data = crate::yaml::to_string(&doc)?.into_bytes().into();
     Ok(())
 }

@@ -158,7 +158,7 @@ impl<'a> Walk<'a> {
                 .files
                 .iter()
                 .filter(|f| f.path.ends_with(".json"))
-                .map(|f| (f.path.clone(), f.data.clone()))
+                .map(|f| (f.path.clone(), f.data.to_vec()))
                 .collect(),
         };
         let validator = jsonschema::options()

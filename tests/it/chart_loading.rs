@@ -239,10 +239,10 @@ fn loads_a_chart_directory() {
         chart.crds().map(|f| f.path.as_str()).collect::<Vec<_>>(),
         ["crds/models.yaml"]
     );
-    assert_eq!(chart.readme().unwrap().data, b"# model-server\n");
+    assert_eq!(chart.readme().unwrap().data[..], *b"# model-server\n");
     assert_eq!(
-        chart.file("files/configs/server.ini").unwrap().data,
-        b"threads = 4\n"
+        chart.file("files/configs/server.ini").unwrap().data[..],
+        *b"threads = 4\n"
     );
 
     // charts/_notes.txt is skipped; the directory and the archive are both subcharts.
@@ -294,7 +294,10 @@ fn ketchignore_excludes_what_it_says() {
         assert!(!all.contains(&gone), "{gone} should be ignored: {all:?}");
     }
     // ... but `!files/keep.bak` brings one back.
-    assert_eq!(chart.file("files/keep.bak").unwrap().data, b"keep me\n");
+    assert_eq!(
+        chart.file("files/keep.bak").unwrap().data[..],
+        *b"keep me\n"
+    );
 }
 
 #[test]
@@ -567,8 +570,8 @@ fn symlinks_inside_the_chart_are_followed_but_loops_are_not() {
     std::os::unix::fs::symlink("configs/server.ini", dir.join("files/alias.ini")).unwrap();
     let chart = chart::load(&dir).unwrap();
     assert_eq!(
-        chart.file("files/alias.ini").unwrap().data,
-        b"threads = 4\n"
+        chart.file("files/alias.ini").unwrap().data[..],
+        *b"threads = 4\n"
     );
 
     std::os::unix::fs::symlink("..", dir.join("files/loop")).unwrap();

@@ -324,7 +324,7 @@ async fn overwrite_replaces_a_version_when_allowed() {
             header.set_mode(0o600);
             header.set_cksum();
             builder
-                .append_data(&mut header, format!("demo/{}", f.path), f.data.as_slice())
+                .append_data(&mut header, format!("demo/{}", f.path), &f.data[..])
                 .unwrap();
         }
         second = builder.into_inner().unwrap().finish().unwrap();

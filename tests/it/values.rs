@@ -55,7 +55,7 @@ impl ChartBuilder for Chart {
     fn file(mut self, path: &str, data: &str) -> Self {
         self.files.push(ChartFile {
             path: path.to_string(),
-            data: data.as_bytes().to_vec(),
+            data: data.as_bytes().to_vec().into(),
         });
         self
     }

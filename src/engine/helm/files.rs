@@ -16,7 +16,7 @@ use super::string_arg;
 use crate::chart::ChartFile;
 
 /// The bytes of a file, shared by every `Files` that holds it.
-type Data = Rc<[u8]>;
+type Data = bytes::Bytes;
 
 pub struct Files {
     files: BTreeMap<String, Data>,
@@ -36,7 +36,7 @@ impl Files {
                 .filter(|f| {
                     f.path != "Chart.lock" && (v1 || !REQUIREMENTS.contains(&f.path.as_str()))
                 })
-                .map(|f| (f.path.clone(), Data::from(f.data.as_slice())))
+                .map(|f| (f.path.clone(), f.data.clone()))
                 .collect(),
             to_yaml,
         }
@@ -302,7 +302,7 @@ mod tests {
         let files = Files::new(
             &[ChartFile {
                 path: "a.txt".into(),
-                data: b"x\ny\n\n".to_vec(),
+                data: b"x\ny\n\n".to_vec().into(),
             }],
             false,
             Rc::new(|_| String::new()),

@@ -28,7 +28,7 @@ impl Files {
                 format!("files.get: the chart has no file {path:?} (paths are relative to the chart root, e.g. \"files/config.toml\")"),
             )
         })?;
-        String::from_utf8(file.data.clone()).map_err(|_| {
+        String::from_utf8(file.data.to_vec()).map_err(|_| {
             Error::new(
                 ErrorKind::InvalidOperation,
                 format!("files.get: {path:?} is not UTF-8 text"),
