@@ -76,6 +76,8 @@ fn run() -> u8 {
         Command::Status(args) => commands::status::run(args),
         Command::List(args) => commands::list::run(args),
         Command::Get(command) => commands::get::run(command),
+        Command::Adopt(args) => commands::adopt::run(args),
+        Command::Release(command) => commands::adopt::export(command),
         // Exit code 2: `diff --detailed-exitcode` found changes.
         Command::Diff(args) => match commands::diff::run(args) {
             Ok(true) => return 2,

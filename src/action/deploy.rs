@@ -25,11 +25,14 @@ use crate::apply::live::{self, LiveObjects};
 use crate::apply::ownership::{self, decorate};
 use crate::apply::target::key_of;
 use crate::apply::{Applier, ApplyOptions, ObjectKey, Target, drift};
-use crate::cluster::{Cluster, ClusterError, FieldConflict, Resources};
+use crate::cluster::{Cluster, ClusterError, ConnectOptions, FieldConflict, Resources};
 use crate::hooks::{self, HookContext, Phase};
 use crate::manifest::{Object, order};
 use crate::progress::Progress;
-use crate::release::{ApplyMethod, Info, Release, ReleaseLock, ReleaseStore, Status, Summary, now};
+use crate::release::{
+    ApplyMethod, Info, LockOptions, Recorder, Release, ReleaseLock, ReleaseStore, Status, Summary,
+    now,
+};
 use crate::wait;
 
 /// `--dry-run=client|server`.
@@ -75,12 +78,29 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The lock an operation named `operation` takes (none for a dry run).
+    pub fn lock(&self, operation: &str) -> Option<LockOptions> {
+        self.dry_run.is_none().then(|| LockOptions {
+            duration: self.lock_duration,
+            operation: operation.into(),
+        })
+    }
+}
+
 /// Which operation a deploy is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
     Install,
     Upgrade,
-    Rollback { to: u64 },
+    Rollback {
+        to: u64,
+    },
+    /// A Helm release taken over: its last deployed revision applied as
+    /// ketch's, no hooks run.
+    Adopt {
+        from: u64,
+    },
 }
 
 impl Operation {
@@ -89,6 +109,7 @@ impl Operation {
             Operation::Install => "install",
             Operation::Upgrade => "upgrade",
             Operation::Rollback { .. } => "rollback",
+            Operation::Adopt { .. } => "adopt",
         }
     }
 
@@ -97,14 +118,17 @@ impl Operation {
             Operation::Install => Status::PendingInstall,
             Operation::Upgrade => Status::PendingUpgrade,
             Operation::Rollback { .. } => Status::PendingRollback,
+            Operation::Adopt { .. } => Status::PendingUpgrade,
         }
     }
 
-    fn hooks(self) -> (Phase, Phase) {
+    /// The hooks run before and after the objects are applied.
+    fn hooks(self) -> Option<(Phase, Phase)> {
         match self {
-            Operation::Install => (Phase::PreInstall, Phase::PostInstall),
-            Operation::Upgrade => (Phase::PreUpgrade, Phase::PostUpgrade),
-            Operation::Rollback { .. } => (Phase::PreRollback, Phase::PostRollback),
+            Operation::Install => Some((Phase::PreInstall, Phase::PostInstall)),
+            Operation::Upgrade => Some((Phase::PreUpgrade, Phase::PostUpgrade)),
+            Operation::Rollback { .. } => Some((Phase::PreRollback, Phase::PostRollback)),
+            Operation::Adopt { .. } => None,
         }
     }
 
@@ -113,6 +137,7 @@ impl Operation {
             Operation::Install => "Install complete".into(),
             Operation::Upgrade => "Upgrade complete".into(),
             Operation::Rollback { to } => format!("Rollback to {to}"),
+            Operation::Adopt { from } => format!("Adopted from Helm's revision {from}"),
         }
     }
 }
@@ -152,8 +177,26 @@ pub struct History {
 }
 
 impl History {
-    /// Reads the summaries, the latest revision and the last deployed one.
+    /// Reads the summaries, the latest revision and the last deployed one,
+    /// for an operation that writes: a release whose newest revision Helm
+    /// recorded is Helm's until `ketch adopt` takes it over.
     pub async fn read(store: &ReleaseStore, name: &str) -> Result<Self, ReleaseError> {
+        let history = Self::read_any(store, name).await?;
+        if let Some(newest) = history.summaries.last()
+            && newest.recorded_by == Recorder::Helm
+        {
+            return Err(ReleaseError::HelmOwned {
+                name: name.to_string(),
+                namespace: newest.namespace.clone(),
+                revision: newest.revision,
+                status: newest.info.status,
+            });
+        }
+        Ok(history)
+    }
+
+    /// [`read`](Self::read) whoever recorded the newest revision.
+    pub async fn read_any(store: &ReleaseStore, name: &str) -> Result<Self, ReleaseError> {
         let summaries = store.history(name).await?;
         let latest = match summaries.last() {
             Some(s) => Some(store.get(name, s.revision).await?),
@@ -202,6 +245,30 @@ pub async fn interruptible<T>(
         _ = tokio::signal::ctrl_c() => Err(ReleaseError::Interrupted),
         lost = lost => Err(lost.into()),
     }
+}
+
+/// Connects to the cluster and runs `operation` on the release's records,
+/// holding its lock (`None`: a dry run, no lock), then gives the lock back,
+/// whatever the outcome.
+pub async fn on_locked_release<T>(
+    connect: &ConnectOptions,
+    namespace: &str,
+    name: &str,
+    lock: Option<LockOptions>,
+    operation: impl AsyncFnOnce(&mut Cluster, &ReleaseStore) -> Result<T, ReleaseError>,
+) -> Result<T, ReleaseError> {
+    let mut cluster = Cluster::connect(connect).await?;
+    let store = ReleaseStore::new(cluster.client.clone(), namespace);
+    let client = cluster.client.clone();
+    let lock = match lock {
+        Some(options) => Some(ReleaseLock::acquire(&client, namespace, name, &options).await?),
+        None => None,
+    };
+    let result = interruptible(lock.as_ref(), operation(&mut cluster, &store)).await;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    result
 }
 
 /// Marks a revision left pending by a killed client as failed (called with the lock held).
@@ -302,13 +369,14 @@ impl Deploy<'_> {
             listable_types.contains(&(t.key().group, t.key().kind))
         })
         .await?;
-        self.check_ownership(
-            crds.iter().chain(&objects),
-            &live,
-            &base_keys,
-            &name,
-            &namespace,
-        )?;
+        // Helm installs a chart's `crds/` without any mark of ownership: a release
+        // taken over from Helm owns the unmarked CRDs its chart brings.
+        let adopted = history
+            .summaries
+            .iter()
+            .any(|s| s.recorded_by == Recorder::Helm);
+        self.check_ownership(crds.iter(), &live, &base_keys, &name, &namespace, adopted)?;
+        self.check_ownership(objects.iter(), &live, &base_keys, &name, &namespace, false)?;
 
         if self.settings.dry_run == Some(DryRun::Server) {
             let applier = Applier::new(
@@ -393,11 +461,16 @@ impl Deploy<'_> {
         history: &History,
         report: &mut Report,
     ) -> Result<(), ReleaseError> {
-        let (pre, post) = operation.hooks();
-        let hook_objects = release.hook_objects();
-        report.hooks_run += self
-            .run_hooks(&release.name, &release.namespace, &hook_objects, pre)
-            .await?;
+        let hooks = operation.hooks();
+        let hook_objects = match hooks {
+            Some(_) => release.hook_objects(),
+            None => Vec::new(),
+        };
+        if let Some((pre, _)) = hooks {
+            report.hooks_run += self
+                .run_hooks(&release.name, &release.namespace, &hook_objects, pre)
+                .await?;
+        }
 
         // The client-side merge's "original" is the last deployed revision (as
         // Helm's); skipping unchanged objects is sound only when the latest
@@ -511,9 +584,11 @@ impl Deploy<'_> {
             )
             .await?;
         }
-        report.hooks_run += self
-            .run_hooks(&release.name, &release.namespace, &hook_objects, post)
-            .await?;
+        if let Some((_, post)) = hooks {
+            report.hooks_run += self
+                .run_hooks(&release.name, &release.namespace, &hook_objects, post)
+                .await?;
+        }
         Ok(())
     }
 
@@ -707,6 +782,7 @@ impl Deploy<'_> {
         base_keys: &HashMap<ObjectKey, Object>,
         release: &str,
         namespace: &str,
+        unmarked_ok: bool,
     ) -> Result<(), ReleaseError> {
         if self.settings.take_ownership {
             return Ok(());
@@ -725,7 +801,9 @@ impl Deploy<'_> {
                 ownership::Owner::Release { .. } => {
                     ownership::is_owned_by(object, release, namespace)
                 }
-                ownership::Owner::Nobody => base_keys.contains_key(&key),
+                ownership::Owner::Nobody => {
+                    base_keys.contains_key(&key) || (unmarked_ok && !ownership::is_marked(object))
+                }
             };
             if ours {
                 continue;

@@ -46,6 +46,42 @@ pub enum ReleaseError {
         release: String,
         objects: Vec<String>,
     },
+    #[error(
+        "release {name} in namespace {namespace} is Helm's: its newest revision ({revision}, {status}) was recorded by Helm; take it over with `ketch adopt {name} -n {namespace}` (nothing is deleted or recreated), or keep using helm"
+    )]
+    HelmOwned {
+        name: String,
+        namespace: String,
+        revision: u64,
+        status: Status,
+    },
+    #[error(
+        "release {name} is already ketch's (its newest revision, {revision}, is ketch's record); nothing to adopt"
+    )]
+    NotHelms { name: String, revision: u64 },
+    #[error(
+        "release {name} revision {revision} is {status} in Helm's records: Helm is operating on it, or a helm command was killed; wait for it, or settle it with `helm rollback {name} -n {namespace}`, then adopt (nothing changed)"
+    )]
+    HelmPending {
+        name: String,
+        namespace: String,
+        revision: u64,
+        status: Status,
+    },
+    #[error(
+        "release {name} has no deployed revision to take over or hand back (see `ketch history {name}`)"
+    )]
+    NothingDeployed { name: String },
+    #[error(
+        "release {name}: {} object(s) differ from Helm's revision {revision} (changed or deleted by hand since):\n{}\nbring them back with `helm upgrade`, or pass --allow-drift to adopt anyway (ketch's revision sets them back to Helm's manifest); nothing changed",
+        .objects.len(),
+        .objects.iter().map(|o| format!("  {o}")).collect::<Vec<_>>().join("\n")
+    )]
+    Drifted {
+        name: String,
+        revision: u64,
+        objects: Vec<String>,
+    },
     #[error("release {name} has no revision {revision} (revisions: {known})")]
     NoRevision {
         name: String,

@@ -5,13 +5,13 @@
 //! as a server-side dry-run apply.
 
 use super::deploy::{
-    Deploy, DryRun, History, Operation, Report, Settings, interruptible, settle_interrupted,
+    Deploy, DryRun, History, Operation, Report, Settings, on_locked_release, settle_interrupted,
 };
 use super::error::ReleaseError;
 use super::upgrade::recover;
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::progress::Progress;
-use crate::release::{LockOptions, Release, ReleaseLock, ReleaseStore};
+use crate::release::{Release, ReleaseStore};
 
 #[derive(Debug, Clone)]
 pub struct RollbackRequest {
@@ -25,31 +25,14 @@ pub struct RollbackRequest {
 
 impl RollbackRequest {
     pub async fn run(&self, progress: &dyn Progress) -> Result<(Release, Report), ReleaseError> {
-        let mut cluster = Cluster::connect(&self.connect).await?;
-        let store = ReleaseStore::new(cluster.client.clone(), &self.namespace);
-        let writes = self.settings.dry_run.is_none();
-        let lock = if writes {
-            Some(
-                ReleaseLock::acquire(
-                    &cluster.client,
-                    &self.namespace,
-                    &self.name,
-                    &LockOptions {
-                        duration: self.settings.lock_duration,
-                        operation: "rollback".into(),
-                    },
-                )
-                .await?,
-            )
-        } else {
-            None
-        };
-        let result =
-            interruptible(lock.as_ref(), self.locked(&mut cluster, &store, progress)).await;
-        if let Some(lock) = lock {
-            lock.release().await;
-        }
-        result
+        on_locked_release(
+            &self.connect,
+            &self.namespace,
+            &self.name,
+            self.settings.lock("rollback"),
+            async |cluster, store| self.locked(cluster, store, progress).await,
+        )
+        .await
     }
 
     async fn locked(

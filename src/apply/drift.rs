@@ -17,8 +17,8 @@ fn contains(live: &Value, desired: &Value) -> bool {
         (Value::Object(live), Value::Object(desired)) => {
             desired.iter().all(|(k, d)| match live.get(k) {
                 Some(l) => contains(l, d),
-                // The server drops empty and null fields.
-                None => is_empty(d),
+                // The server drops empty and null fields, and zero values it omits.
+                None => is_empty(d) || is_zero(d),
             })
         }
         (Value::Array(live), Value::Array(desired)) => {
@@ -26,6 +26,16 @@ fn contains(live: &Value, desired: &Value) -> bool {
         }
         (Value::Number(l), Value::Number(d)) => l.as_f64() == d.as_f64(),
         (l, d) => l == d || (l.is_null() && is_empty(d)),
+    }
+}
+
+/// `""`, `false` and `0`: what Go's `omitempty` leaves out of the object the server returns.
+fn is_zero(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.is_empty(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        _ => false,
     }
 }
 

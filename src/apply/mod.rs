@@ -10,6 +10,7 @@ pub mod strategic_merge;
 // Server-side apply and what every apply method shares.
 pub mod drift;
 pub mod live;
+pub mod managed_fields;
 pub mod ownership;
 pub mod server_side;
 pub mod target;

@@ -65,6 +65,14 @@ pub fn is_owned_by(live: &Value, release: &str, namespace: &str) -> bool {
         }
 }
 
+/// Whether any tool marked the object as a release's: ketch's or Helm's
+/// annotations, or a `managed-by` label.
+pub fn is_marked(live: &Value) -> bool {
+    owner_of(live) != Owner::Nobody
+        || annotation(live, "meta.helm.sh/release-name").is_some()
+        || metadata_map(live, "labels").is_some_and(|l| l.contains_key(MANAGED_BY_LABEL))
+}
+
 /// `ketch.dev/resource-policy: keep` (or Helm's `helm.sh/resource-policy: keep`) on the object.
 pub fn is_kept(object: &Value) -> bool {
     [RESOURCE_POLICY, HELM_RESOURCE_POLICY]

@@ -99,6 +99,16 @@ pub enum Command {
     Get(GetCommand),
     /// Show what an upgrade would change in the cluster (server-side dry run)
     Diff(DiffArgs),
+    /// Take over a release Helm installed, keeping its objects and its history
+    ///
+    /// Helm's last deployed revision N is applied as ketch's revision N+1: no object is
+    /// deleted or recreated, ownership (labels, annotations, managed fields) moves from
+    /// Helm to ketch, Helm's revisions stay readable in `history` and `rollback` can
+    /// return to them. `ketch release export --to helm` hands the release back.
+    Adopt(AdoptArgs),
+    /// Operations on a release's records
+    #[command(subcommand)]
+    Release(ReleaseCommand),
 }
 
 // The values flags shared by every command that renders.

@@ -132,6 +132,57 @@ pub struct RollbackArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// Release name (a release Helm installed)
+    pub release: String,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Adopt even if objects were changed or deleted by hand since Helm applied them
+    /// (the new revision sets them back to Helm's manifest)
+    #[arg(long = "allow-drift")]
+    pub allow_drift: bool,
+    /// Take over fields other server-side appliers own
+    #[arg(long = "force-conflicts")]
+    pub force_conflicts: bool,
+    /// Wait until every object is ready
+    #[arg(long)]
+    pub wait: bool,
+    /// Time to wait for readiness
+    #[arg(long, value_parser = parse_duration, default_value = "5m")]
+    pub timeout: Duration,
+    /// Revisions kept per release, Helm's included (0: all)
+    #[arg(long = "history-max", default_value_t = 10)]
+    pub history_max: usize,
+    /// Lifetime of the release's lock without renewal
+    #[arg(long = "lock-duration", env = "KETCH_LOCK_DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub lock_duration: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Hand a release back to another tool: `--to helm` writes Helm's record of its
+    /// current revision, so that `helm upgrade` continues from it
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportTarget {
+    /// A `sh.helm.release.v1` Secret, as Helm 3 and 4 store releases
+    Helm,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Release name
+    pub release: String,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// The tool to hand the release to
+    #[arg(long, value_enum)]
+    pub to: ExportTarget,
+}
+
+#[derive(Debug, Args)]
 pub struct UninstallArgs {
     /// Release name
     pub release: String,

@@ -24,6 +24,7 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
                 s.info.status.to_string(),
                 s.chart.clone(),
                 s.app_version.clone(),
+                s.recorded_by.to_string(),
                 s.info.description.clone(),
             ]
         })
@@ -35,6 +36,7 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
             "STATUS",
             "CHART",
             "APP VERSION",
+            "RECORDED BY",
             "DESCRIPTION",
         ],
         &rows,

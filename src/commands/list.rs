@@ -21,6 +21,7 @@ pub fn run(args: &ListArgs) -> Result<()> {
             "STATUS",
             "CHART",
             "APP VERSION",
+            "RECORDED BY",
         ],
         &rows,
     ))

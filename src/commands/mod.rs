@@ -1,5 +1,6 @@
 //! One file per command: turn parsed arguments into a library call and print.
 
+pub mod adopt;
 pub mod completion;
 pub mod create;
 pub mod dependency;

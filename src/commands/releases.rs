@@ -224,5 +224,6 @@ pub fn summary_row(s: &Summary) -> Vec<String> {
         s.info.status.to_string(),
         s.chart.clone(),
         s.app_version.clone(),
+        s.recorded_by.to_string(),
     ]
 }

@@ -9,6 +9,7 @@
 //! metadata patch and `list`/`history` read metadata only.
 
 pub mod codec;
+pub mod helm;
 pub mod lock;
 pub mod store;
 
@@ -219,8 +220,50 @@ pub struct Summary {
     pub chart: String,
     pub app_version: String,
     pub apply_method: String,
+    /// Whose record this is: ketch's, or Helm's (a release Helm installed).
+    pub recorded_by: Recorder,
     #[serde(flatten)]
     pub info: Info,
+}
+
+/// The tool that wrote a revision's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Recorder {
+    #[default]
+    Ketch,
+    Helm,
+}
+
+impl fmt::Display for Recorder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Recorder::Ketch => "ketch",
+            Recorder::Helm => "helm",
+        })
+    }
+}
+
+impl Summary {
+    /// The summary of a revision Helm recorded.
+    pub fn of_helm(release: &Release) -> Summary {
+        Summary {
+            name: release.name.clone(),
+            namespace: release.namespace.clone(),
+            revision: release.revision,
+            chart: release.chart_ref(),
+            app_version: release.chart.app_version.clone().unwrap_or_default(),
+            apply_method: release.apply_method.to_string(),
+            recorded_by: Recorder::Helm,
+            info: release.info.clone().unwrap_or_else(|| Info {
+                status: Status::Unknown,
+                first_deployed: String::new(),
+                last_deployed: String::new(),
+                deleted: None,
+                description: String::new(),
+            }),
+        }
+    }
 }
 
 /// Now, as RFC 3339 in UTC.

@@ -17,7 +17,8 @@ use kube::{Client, core::PartialObjectMeta};
 use serde_json::json;
 
 use super::codec::{self, CHUNK_BYTES, CodecError};
-use super::{Info, Release, Status, Summary};
+use super::helm::{HelmRecord, HelmStore};
+use super::{Info, Recorder, Release, Status, Summary};
 use crate::cluster::ClusterError;
 
 pub const SECRET_TYPE: &str = "ketch.dev/release.v1";
@@ -53,6 +54,10 @@ pub enum StoreError {
         revision: u64,
     },
     #[error(
+        "{object} is labelled as a Helm release record (owner=helm) but is not one: {error}; remove the label or the object if it is not Helm's"
+    )]
+    NotHelmRecord { object: String, error: CodecError },
+    #[error(
         "release {name} revision {revision}: {found} of its {expected} stored parts are present; the record is damaged"
     )]
     MissingParts {
@@ -67,6 +72,8 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct ReleaseStore {
     secrets: Api<Secret>,
+    /// Helm's records of the same namespace, read beside ketch's.
+    pub helm: HelmStore,
     namespace: String,
     /// Bytes of gzip payload per Secret.
     pub chunk_bytes: usize,
@@ -87,14 +94,45 @@ fn kube_err(what: String) -> impl FnOnce(kube::Error) -> StoreError {
 impl ReleaseStore {
     pub fn new(client: Client, namespace: &str) -> Self {
         ReleaseStore {
+            helm: HelmStore::new(client.clone(), Some(namespace)),
             secrets: Api::namespaced(client, namespace),
             namespace: namespace.to_string(),
             chunk_bytes: CHUNK_BYTES,
         }
     }
 
-    /// Every revision of `name`, oldest first (metadata only).
+    /// Every revision of `name`, ketch's and Helm's, oldest first. Where both
+    /// recorded a revision (a release handed back to Helm with `release
+    /// export`), Helm's record is the newer.
     pub async fn history(&self, name: &str) -> Result<Vec<Summary>, StoreError> {
+        let mut summaries: BTreeMap<u64, Summary> = self
+            .ketch_history(name)
+            .await?
+            .into_iter()
+            .map(|s| (s.revision, s))
+            .collect();
+        for record in self.helm.records(Some(name)).await? {
+            summaries.insert(record.release.revision, Summary::of_helm(&record.release));
+        }
+        Ok(summaries.into_values().collect())
+    }
+
+    /// Helm's record of one revision, if Helm recorded it.
+    pub async fn helm_record(
+        &self,
+        name: &str,
+        revision: u64,
+    ) -> Result<Option<HelmRecord>, StoreError> {
+        Ok(self
+            .helm
+            .records(Some(name))
+            .await?
+            .into_iter()
+            .find(|r| r.release.revision == revision))
+    }
+
+    /// ketch's revisions of `name`, oldest first (metadata only).
+    async fn ketch_history(&self, name: &str) -> Result<Vec<Summary>, StoreError> {
         let lp = ListParams::default()
             .labels(&format!("{LABEL_RELEASE}={name},{LABEL_STATUS}"))
             .fields(&format!("type={SECRET_TYPE}"));
@@ -125,10 +163,17 @@ impl ReleaseStore {
             .list_metadata(&lp)
             .await
             .map_err(kube_err("listing releases".into()))?;
+        let helm = HelmStore::new(client.clone(), namespace)
+            .records(None)
+            .await?;
         let mut latest: BTreeMap<(String, String), Summary> = BTreeMap::new();
-        for s in list.items.iter().filter_map(summary) {
+        let helm_summaries = helm.iter().map(|r| Summary::of_helm(&r.release));
+        for s in list.items.iter().filter_map(summary).chain(helm_summaries) {
             let key = (s.namespace.clone(), s.name.clone());
-            if latest.get(&key).is_none_or(|old| old.revision < s.revision) {
+            if latest.get(&key).is_none_or(|old| {
+                old.revision < s.revision
+                    || (old.revision == s.revision && s.recorded_by == Recorder::Helm)
+            }) {
                 latest.insert(key, s);
             }
         }
@@ -159,6 +204,9 @@ impl ReleaseStore {
             .collect();
         parts.sort_by_key(|(i, _)| *i);
         let Some(head) = parts.iter().find(|(i, _)| *i == 1).map(|(_, s)| *s) else {
+            if let Some(record) = self.helm_record(name, revision).await? {
+                return Ok(record.release);
+            }
             return Err(StoreError::NoRevision {
                 name: name.into(),
                 namespace: self.namespace.clone(),
@@ -261,18 +309,32 @@ impl ReleaseStore {
                 }
             }
         });
-        self.secrets
+        let patched = self
+            .secrets
             .patch(
                 &secret_name(name, revision, 1),
                 &PatchParams::default(),
                 &Patch::Merge(&patch),
             )
-            .await
-            .map_err(kube_err(format!(
+            .await;
+        match patched {
+            Ok(_) => Ok(()),
+            // Not ketch's: a revision Helm recorded (superseded by an adopting deploy).
+            Err(kube::Error::Api(s)) if s.code == 404 => {
+                match self.helm_record(name, revision).await? {
+                    Some(record) => self.helm.set_info(&record, info).await,
+                    None => Err(StoreError::NoRevision {
+                        name: name.into(),
+                        namespace: self.namespace.clone(),
+                        revision,
+                    }),
+                }
+            }
+            Err(e) => Err(kube_err(format!(
                 "release {name}: recording revision {revision} as {}",
                 info.status
-            )))?;
-        Ok(())
+            ))(e)),
+        }
     }
 
     /// Deletes one revision (all its Secrets) in one request.
@@ -288,6 +350,9 @@ impl ReleaseStore {
             .map_err(kube_err(format!(
                 "release {name}: deleting revision {revision}"
             )))?;
+        if let Some(record) = self.helm_record(name, revision).await? {
+            self.helm.delete(&record).await?;
+        }
         Ok(())
     }
 
@@ -300,6 +365,9 @@ impl ReleaseStore {
             .delete_collection(&DeleteParams::default(), &lp)
             .await
             .map_err(kube_err(format!("release {name}: deleting its history")))?;
+        for record in self.helm.records(Some(name)).await? {
+            self.helm.delete(&record).await?;
+        }
         Ok(())
     }
 }
@@ -362,6 +430,7 @@ fn summary(secret: &PartialObjectMeta<Secret>) -> Option<Summary> {
         apply_method: annotation(meta, ANN_APPLY_METHOD)
             .unwrap_or_default()
             .to_string(),
+        recorded_by: Recorder::Ketch,
         info: info(meta),
     })
 }

@@ -34,7 +34,7 @@ fn corpus_chart(path: &str) -> String {
     chart.to_string_lossy().into_owned()
 }
 
-fn helm(args: &[&str]) -> String {
+pub(super) fn helm(args: &[&str]) -> String {
     let helm = std::env::var_os("KETCH_TEST_HELM").expect(
         "KETCH_TEST_HELM is not set: build Helm with `export KETCH_TEST_HELM=$(tests/tools/helm)`",
     );

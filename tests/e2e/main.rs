@@ -17,6 +17,7 @@
 //! `KETCH_TEST_AUDIT_LOG` (the API server's audit log, read by `audit`) come from the same env
 //! file.
 
+mod adopt;
 mod audit;
 mod auth_registry;
 mod client_apply;
