@@ -167,7 +167,6 @@ async fn deployment_replicas(ns: &TestNamespace, name: &str) -> i32 {
 #[tokio::test]
 async fn helm_releases_are_adopted_rolled_back_and_handed_back() {
     let client = client().await;
-    let discovery = Discovery::new(client.clone()).run().await.unwrap();
     let ns = TestNamespace::new(&client, "adopt").await;
     let n = ns.name.as_str();
     let chart = hooks_chart();
@@ -181,6 +180,8 @@ async fn helm_releases_are_adopted_rolled_back_and_handed_back() {
     );
     let large = "upgrade hooked CHART -n NS --set replicas=2,size=large --wait";
     run("helm", large, &chart, n);
+    // After Helm installed the chart's CRD.
+    let discovery = Discovery::new(client.clone()).run().await.unwrap();
 
     // The CRD is the cluster's, shared by every run: as Helm left it, without an owner's marks
     // (an earlier run's release may have taken it).
