@@ -68,6 +68,23 @@ pub struct HelmStore {
     config_maps: Api<ConfigMap>,
 }
 
+/// The objects a LIST returns; none when the client may not list them there:
+/// without that right there are no Helm records to show, and ketch's own work
+/// goes on.
+async fn readable<K>(api: &Api<K>, lp: &ListParams) -> Result<Vec<K>, kube::Error>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    match api.list(lp).await {
+        Ok(list) => Ok(list.items),
+        Err(kube::Error::Api(s)) if s.code == 403 => {
+            tracing::debug!("not reading Helm's records: {}", s.message);
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn kube_err(what: String) -> impl FnOnce(kube::Error) -> StoreError {
     move |e| StoreError::Cluster(ClusterError::from_kube(e, what))
 }
@@ -101,10 +118,13 @@ impl HelmStore {
             Some(name) => format!("release {name}: reading Helm's records"),
             None => "listing Helm's releases".to_string(),
         };
-        let secrets = self.secrets.list(&lp).await.map_err(kube_err(what()))?;
-        let config_maps = self.config_maps.list(&lp).await.map_err(kube_err(what()))?;
+        let secrets = readable(&self.secrets, &lp)
+            .await
+            .map_err(kube_err(what()))?;
+        let config_maps = readable(&self.config_maps, &lp)
+            .await
+            .map_err(kube_err(what()))?;
         let stored = secrets
-            .items
             .into_iter()
             .filter(|s| s.type_.as_deref() == Some(SECRET_TYPE))
             .map(|s| {
@@ -115,7 +135,7 @@ impl HelmStore {
                     .map(|b| b.0.clone());
                 (Driver::Secret, s.metadata, text)
             })
-            .chain(config_maps.items.into_iter().map(|c| {
+            .chain(config_maps.into_iter().map(|c| {
                 let text = c
                     .data
                     .as_ref()
