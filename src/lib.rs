@@ -5,6 +5,7 @@ pub mod apply;
 pub mod atomic;
 pub mod chart;
 pub mod cluster;
+pub mod convert;
 pub mod create;
 pub mod deps;
 pub mod engine;

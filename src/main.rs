@@ -78,6 +78,7 @@ fn run() -> u8 {
         Command::Get(command) => commands::get::run(command),
         Command::Adopt(args) => commands::adopt::run(args),
         Command::Release(command) => commands::adopt::export(command),
+        Command::Convert(args) => commands::convert::run(args),
         // Exit code 2: `diff --detailed-exitcode` found changes.
         Command::Diff(args) => match commands::diff::run(args) {
             Ok(true) => return 2,

@@ -109,6 +109,23 @@ pub enum Command {
     /// Operations on a release's records
     #[command(subcommand)]
     Release(ReleaseCommand),
+    /// Rewrite a Helm (Go template) chart as a ketch Jinja chart, and check the result
+    ///
+    /// The root chart's templates are translated (defines become macros of
+    /// templates/_converted.j2; subcharts stay Helm charts); what has no exact translation is
+    /// written as `untranslated("...")` and listed. Then the original and the converted chart
+    /// are rendered with the default values and each ci/*-values.yaml and their objects compared
+    /// per template file. Exit code 1 when a construct was left untranslated or a file differs.
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// A Helm chart directory
+    pub chart: PathBuf,
+    /// Where to write the converted chart (a new or empty directory)
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
 }
 
 // The values flags shared by every command that renders.

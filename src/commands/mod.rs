@@ -2,6 +2,7 @@
 
 pub mod adopt;
 pub mod completion;
+pub mod convert;
 pub mod create;
 pub mod dependency;
 pub mod diff;

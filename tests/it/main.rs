@@ -2,6 +2,7 @@
 
 mod chart_loading;
 mod cli;
+mod convert;
 mod dependencies;
 mod helm_charts;
 mod helm_lint;

@@ -79,7 +79,8 @@ impl Templates {
         }
     }
 
-    fn resolve(&self, name: &str) -> Option<FuncRef> {
+    /// The function a template calls by `name`, as the parser resolves it.
+    pub fn resolve(&self, name: &str) -> Option<FuncRef> {
         if name == "include" || name == "tpl" {
             return Builtin::lookup(name).map(FuncRef::Builtin);
         }

@@ -164,14 +164,20 @@ pub fn render(
 /// in a namespace of its own: a syntax error is the chart's, whatever defines
 /// its parents have).
 pub fn check_syntax(chart: &Chart) -> Result<(), EngineError> {
-    check_chart_syntax(chart, chart.name(), &gotemplate::helm::funcs())
+    check_chart_syntax(chart, chart.name(), &functions())
 }
 
-fn check_chart_syntax(chart: &Chart, path: &str, library: &FuncMap) -> Result<(), EngineError> {
+/// Every function a Helm chart's templates may call (Sprig's and Helm's; `lookup`
+/// finds nothing), for parsing them outside a render.
+pub fn functions() -> FuncMap {
+    let mut funcs = gotemplate::helm::funcs();
+    funcs.extend(engine_funcs(None, false));
+    funcs
+}
+
+fn check_chart_syntax(chart: &Chart, path: &str, funcs: &FuncMap) -> Result<(), EngineError> {
     if EngineKind::of(chart)? == EngineKind::Helm {
-        let mut funcs = library.clone();
-        funcs.extend(engine_funcs(None, false));
-        let mut templates = Templates::new(funcs);
+        let mut templates = Templates::new(funcs.clone());
         for file in &chart.templates {
             let name = format!("{path}/templates/{}", file.path);
             let text = std::str::from_utf8(&file.data).map_err(|_| EngineError::NotUtf8 {
@@ -183,7 +189,7 @@ fn check_chart_syntax(chart: &Chart, path: &str, library: &FuncMap) -> Result<()
         }
     }
     for sub in &chart.subcharts {
-        check_chart_syntax(sub, &format!("{path}/charts/{}", sub.name()), library)?;
+        check_chart_syntax(sub, &format!("{path}/charts/{}", sub.name()), funcs)?;
     }
     Ok(())
 }

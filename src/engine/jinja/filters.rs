@@ -37,6 +37,105 @@ pub fn register(env: &mut Environment<'_>) {
         semver_compare(constraint, version)
     });
     env.add_function("merge", merge);
+    env.add_filter("entries", entries);
+    env.add_function("helm_tpl", helm_tpl);
+    env.add_filter("helm_toyaml", |value: Value| {
+        helm_serialise(value, "helm_toyaml")
+    });
+    env.add_filter("helm_tojson", |value: Value| {
+        helm_serialise(value, "helm_tojson")
+    });
+    env.add_filter("omit", omit);
+    env.add_function("untranslated", |what: String| -> Result<Value, Error> {
+        Err(invalid(format!(
+            "`ketch convert` could not translate {what} from Go templates: write it in Jinja"
+        )))
+    });
+}
+
+/// `value` as Helm's `toYaml`/`toJson` write it (keys sorted, Go's number
+/// formatting, no trailing newline): for charts converted from Helm's, whose
+/// output must stay byte for byte what Helm printed.
+fn helm_serialise(value: Value, filter: &str) -> Result<String, Error> {
+    defined(&value, filter)?;
+    measure(&value, filter)?;
+    let json = exact_json(&value).ok_or_else(|| {
+        invalid(format!(
+            "{filter}: the value cannot be written as JSON data"
+        ))
+    })?;
+    let go = gotemplate::Value::from_json(&json);
+    let out = if filter == "helm_toyaml" {
+        gotemplate::serial::to_yaml(&go)
+    } else {
+        gotemplate::serial::to_json(&go)
+    };
+    out.map_err(|e| invalid(format!("{filter}: {e}")))
+}
+
+/// Helm's `tpl`: `text` rendered as a Go template with `dot` as `.`, for
+/// charts converted from Helm's, whose values may hold Go template text.
+fn helm_tpl(text: String, dot: Value) -> Result<String, Error> {
+    measure(&dot, "helm_tpl")?;
+    let json = exact_json(&dot)
+        .ok_or_else(|| invalid("helm_tpl: the context cannot be written as JSON data"))?;
+    let mut templates = gotemplate::Templates::new(gotemplate::helm::funcs());
+    templates
+        .parse("tpl", &text)
+        .map_err(|e| invalid(format!("helm_tpl: {e}")))?;
+    let limits = gotemplate::Limits {
+        fuel: 1_000_000,
+        max_depth: 64,
+        max_output: 16 * 1024 * 1024,
+    };
+    let out = templates
+        .execute("tpl", &gotemplate::Value::from_json(&json), &limits)
+        .map_err(|e| invalid(format!("helm_tpl: {e}")))?;
+    Ok(out.replace("<no value>", ""))
+}
+
+/// A map without the given keys (Sprig's `omit`).
+fn omit(value: Value, keys: minijinja::value::Rest<String>) -> Result<Value, Error> {
+    if value.kind() != ValueKind::Map {
+        return Err(invalid(format!(
+            "omit: expected a map, not {}",
+            value.kind()
+        )));
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for key in value.try_iter()? {
+        if !keys.iter().any(|k| key.as_str() == Some(k.as_str())) {
+            let item = value.get_item(&key)?;
+            out.insert(key.to_string(), item);
+        }
+    }
+    Ok(Value::from(out))
+}
+
+/// What Go's `range` walks, as (key, value) pairs: a map's entries in key
+/// order, a list's items with their indexes, nothing for `none`.
+fn entries(value: Value) -> Result<Value, Error> {
+    match value.kind() {
+        ValueKind::Map => {
+            let mut keys: Vec<Value> = value.try_iter()?.collect();
+            keys.sort_by_key(|k| k.to_string());
+            let mut pairs = Vec::with_capacity(keys.len());
+            for key in keys {
+                let item = value.get_item(&key)?;
+                pairs.push(Value::from(vec![key, item]));
+            }
+            Ok(Value::from(pairs))
+        }
+        ValueKind::Seq | ValueKind::Iterable => Ok(Value::from(
+            value
+                .try_iter()?
+                .enumerate()
+                .map(|(i, v)| Value::from(vec![Value::from(i), v]))
+                .collect::<Vec<_>>(),
+        )),
+        ValueKind::None | ValueKind::Undefined => Ok(Value::from(Vec::<Value>::new())),
+        _ => Err(invalid(format!("cannot range over {}", value.kind()))),
+    }
 }
 
 fn invalid(message: impl Into<String>) -> Error {

@@ -1,0 +1,126 @@
+//! `ketch convert`: a Helm chart rewritten in Jinja renders the same objects as the original,
+//! with its default values and each `ci/*-values.yaml`; what cannot be translated is listed and
+//! fails the render; bad requests change nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ketch::convert::{self, Outcome};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/charts/convert/web")
+}
+
+fn ketch(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ketch"))
+        .args(args)
+        .output()
+        .expect("run ketch")
+}
+
+#[test]
+fn a_converted_chart_renders_the_objects_of_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("web");
+    let conversion = convert::convert(&fixture(), &out).unwrap();
+    assert!(
+        conversion.untranslated.is_empty(),
+        "{:?}",
+        conversion.untranslated
+    );
+    assert_eq!(conversion.templates, ["deployment.yaml", "service.yaml"]);
+    let chart_yaml = std::fs::read_to_string(out.join("Chart.yaml")).unwrap();
+    assert!(
+        chart_yaml.contains("ketch.dev/engine: minijinja"),
+        "{chart_yaml}"
+    );
+    let deployment = std::fs::read_to_string(out.join("templates/deployment.yaml")).unwrap();
+    assert!(
+        deployment.contains("{{ values.replicaCount }}"),
+        "{deployment}"
+    );
+    assert!(!deployment.contains(".Values"), "{deployment}");
+
+    let checks = convert::check(&fixture(), &out);
+    let cases: Vec<&str> = checks.iter().map(|c| c.case.as_str()).collect();
+    assert_eq!(cases, ["default values", "ci/full-values.yaml"]);
+    for check in &checks {
+        assert!(check.is_equal(), "{}: {check:?}", check.case);
+        assert_eq!(check.files.len(), 2, "{check:?}");
+        assert!(check.files.values().all(|o| *o == Outcome::Equal));
+    }
+
+    // The command prints the same verdicts and exits 0.
+    let again = dir.path().join("again");
+    let run = ketch(&[
+        "convert",
+        fixture().to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("default values: equal") && stdout.contains("ci/full-values.yaml: equal")
+    );
+}
+
+#[test]
+fn what_has_no_translation_is_listed_and_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: probe\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  found: {{ lookup \"v1\" \"Secret\" \"ns\" \"s\" | toString | quote }}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = ketch(&[
+        "convert",
+        chart.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(!run.status.success());
+    assert!(
+        stdout.contains("cm.yaml: lookup with 4 argument(s)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("default values: DIFFERENT"), "{stdout}");
+    assert!(stdout.contains("could not translate lookup"), "{stdout}");
+
+    // A second conversion into the same directory is refused and leaves it as it was.
+    let before = std::fs::read_to_string(out.join("templates/cm.yaml")).unwrap();
+    let run = ketch(&[
+        "convert",
+        chart.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("is not empty"));
+    assert_eq!(
+        before,
+        std::fs::read_to_string(out.join("templates/cm.yaml")).unwrap()
+    );
+
+    // A Jinja chart has nothing to convert.
+    let run = ketch(&[
+        "convert",
+        out.to_str().unwrap(),
+        "-o",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&run.stderr).contains("already a Jinja chart"));
+}
