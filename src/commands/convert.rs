@@ -28,7 +28,7 @@ pub fn run(args: &ConvertArgs) -> Result<()> {
         let first_line = |e: &str| e.lines().next().unwrap_or_default().to_string();
         if let Some(e) = &check.original_error {
             let e = first_line(e);
-            out.push_str(&format!("  the original does not render either: {e}\n"));
+            out.push_str(&format!("  the original fails: {e}\n"));
         }
         if let Some(e) = &check.converted_error {
             let e = first_line(e);

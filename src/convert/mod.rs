@@ -56,9 +56,13 @@ pub struct Check {
 }
 
 impl Check {
+    /// Both render the same objects, or both refuse the values.
     pub fn is_equal(&self) -> bool {
-        self.converted_error.is_none()
-            && (self.original_error.is_some() || self.files.values().all(|o| *o == Outcome::Equal))
+        match (&self.original_error, &self.converted_error) {
+            (Some(_), Some(_)) => true,
+            (None, None) => self.files.values().all(|o| *o == Outcome::Equal),
+            _ => false,
+        }
     }
 }
 

@@ -277,8 +277,9 @@ impl<'a> Translator<'a> {
                 }
             }
             Arg::Pipe(p) => format!("({})", self.pipe(p)),
+            // Go reads a field of a missing value as nothing: so does `{}`.
             Arg::Chain { node, fields, .. } => {
-                let mut e = format!("({})", self.arg(node));
+                let mut e = format!("({} or {{}})", self.arg(node));
                 for f in fields {
                     e = attr(&e, f);
                 }
