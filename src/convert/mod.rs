@@ -91,8 +91,25 @@ pub fn convert(chart: &Path, out: &Path) -> Result<Conversion> {
     let resolver = gotemplate::Templates::new(crate::engine::helm::functions());
     let resolve = |n: &str| resolver.resolve(n);
 
-    // Parse every root template: defines to macros, files to their top-level trees.
+    // Library subcharts (Bitnami's `common`) lend the root their defines: they
+    // become macros too, before the root's own (which win a name both define).
     let mut defines = Vec::new();
+    for library in loaded.subcharts.iter().filter(|c| c.metadata.is_library()) {
+        for file in &library.templates {
+            let name = format!(
+                "{}/charts/{}/templates/{}",
+                loaded.name(),
+                library.name(),
+                file.path
+            );
+            let text = std::str::from_utf8(&file.data)
+                .map_err(|_| Error::Invalid(format!("{name}: not UTF-8 text")))?;
+            let trees = gotemplate::parse::parse(&name, text, &resolve)
+                .map_err(|e| Error::Invalid(format!("{name}: {e}")))?;
+            defines.extend(trees.into_iter().filter(|t| t.name != name));
+        }
+    }
+    // Parse every root template: defines to macros, files to their top-level trees.
     let mut tops = Vec::new();
     for file in &loaded.templates {
         let name = format!("{}/templates/{}", loaded.name(), file.path);
@@ -119,7 +136,7 @@ pub fn convert(chart: &Path, out: &Path) -> Result<Conversion> {
         while macros.values().any(|m| *m == name) {
             name.push('_');
         }
-        macros.entry(tree.name.clone()).or_insert(name);
+        macros.insert(tree.name.clone(), name);
     }
 
     let mut conversion = Conversion::default();
@@ -129,8 +146,9 @@ pub fn convert(chart: &Path, out: &Path) -> Result<Conversion> {
         let mut text = String::from(
             "{#- Macros converted from the chart's Go `define`s by `ketch convert`. -#}\n",
         );
+        // The last definition of a name wins, as in Helm's namespace.
         let mut done = std::collections::BTreeSet::new();
-        for tree in &defines {
+        for tree in defines.iter().rev() {
             if done.insert(tree.name.clone()) {
                 text.push_str(&t.define(&macros[&tree.name], tree));
             }

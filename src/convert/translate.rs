@@ -39,6 +39,10 @@ pub struct Translator<'a> {
     counter: usize,
     /// Statements the expression being translated needs first (see `include_file`).
     prelude: String,
+    /// Go variables bound by the enclosing `range`s (Jinja loop variables).
+    loop_vars: Vec<String>,
+    /// The `vars` namespace is read (the template or macro must create it).
+    uses_vars: bool,
 }
 
 impl<'a> Translator<'a> {
@@ -53,6 +57,8 @@ impl<'a> Translator<'a> {
             dollar: Dot::Root,
             counter: 0,
             prelude: String::new(),
+            loop_vars: Vec::new(),
+            uses_vars: false,
         }
     }
 
@@ -60,7 +66,10 @@ impl<'a> Translator<'a> {
     pub fn file(&mut self, tree: &Tree) -> String {
         let mut out = String::new();
         self.list(&mut out, &tree.root);
-        out
+        match std::mem::take(&mut self.uses_vars) {
+            true => format!("{VARS}{out}"),
+            false => out,
+        }
     }
 
     /// A `define` as a macro taking `dot`.
@@ -72,7 +81,22 @@ impl<'a> Translator<'a> {
         self.dots = vec![Dot::Root];
         self.dollar = Dot::Root;
         // The body is Go's text exactly: no whitespace control may touch it.
-        format!("{{% macro {name}(dot) +%}}{body}{{%+ endmacro %}}\n")
+        let vars = match std::mem::take(&mut self.uses_vars) {
+            true => "{%+ set vars = namespace() +%}",
+            false => "",
+        };
+        format!("{{% macro {name}(dot) +%}}{vars}{body}{{%+ endmacro %}}\n")
+    }
+
+    /// A Go variable in Jinja: a `range`'s own is a loop variable; any other lives in the
+    /// `vars` namespace, so that `$x = ...` inside a loop changes it after the loop too, as in Go.
+    fn var(&mut self, go: &str) -> String {
+        if self.loop_vars.iter().any(|v| v == go) {
+            var_name(go)
+        } else {
+            self.uses_vars = true;
+            format!("vars.{}", var_name(go))
+        }
     }
 
     fn fresh(&mut self, base: &str) -> String {
@@ -94,12 +118,22 @@ impl<'a> Translator<'a> {
     fn node(&mut self, out: &mut String, node: &Node) {
         match node {
             Node::Text(text) => out.push_str(&escape_text(text)),
+            Node::Action(pipe) if set_target(pipe).is_some() => {
+                // `$_ := set $d "k" v` changes `$d` in Go: here `$d` is bound again.
+                let target = self.var(&set_target(pipe).unwrap_or_default());
+                let e = self.head(out, pipe);
+                tag(out, &format!("set {target} = {e}"));
+                if let Some((_, name)) = pipe.decl.first() {
+                    let name = self.var(name);
+                    tag(out, &format!("set {name} = {target}"));
+                }
+            }
             Node::Action(pipe) => {
                 let e = self.head(out, pipe);
                 if pipe.decl.is_empty() {
                     out.push_str(&format!("{{{{ {e} }}}}"));
                 } else {
-                    let name = var_name(&pipe.decl[0].1);
+                    let name = self.var(&pipe.decl[0].1);
                     tag(out, &format!("set {name} = {e}"));
                 }
             }
@@ -163,8 +197,12 @@ impl<'a> Translator<'a> {
             [(_, v)] => (self.fresh("_k"), var_name(v)),
             [(_, k), (_, v), ..] => (var_name(k), var_name(v)),
         };
+        let bound = b.pipe.decl.len();
+        self.loop_vars
+            .extend(b.pipe.decl.iter().map(|(_, name)| name.to_string()));
         tag(out, &format!("for {key}, {value} in {over} | entries"));
         self.branch_lists(out, b, Some(value), "endfor");
+        self.loop_vars.truncate(self.loop_vars.len() - bound);
     }
 
     /// `include (print $.Template.BasePath "/file")`: the other template's output, rendered
@@ -228,24 +266,15 @@ impl<'a> Translator<'a> {
     }
 
     fn method(&mut self, target: &Arg, args: Vec<String>) -> String {
-        let (dot, fields) = match target {
-            Arg::Field(_, f) => (
-                self.dot(),
-                f.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-            ),
-            Arg::Variable(_, v) if v[0].as_ref() == "$" => (
-                self.dollar.clone(),
-                v[1..].iter().map(|s| s.to_string()).collect(),
-            ),
+        let fields: Vec<&str> = match target {
+            Arg::Field(_, f) => f.iter().map(|s| s.as_ref()).collect(),
+            Arg::Variable(_, v) => v[1..].iter().map(|s| s.as_ref()).collect(),
             _ => return self.miss("a call of a value that is not a method Helm defines"),
         };
-        let path: Vec<&str> = fields.iter().map(String::as_str).collect();
-        match (path.as_slice(), args.as_slice()) {
-            (["Files", "Get"], [a]) => format!("files.get({a})"),
-            (["Capabilities", "APIVersions", "Has"], [a]) => match dot {
-                Dot::Root => format!("capabilities.has({a})"),
-                Dot::Expr(e) => format!("({a} in {e}.Capabilities.APIVersions)"),
-            },
+        match (fields.as_slice(), args.as_slice()) {
+            // Every chart of the tree sees the same capabilities; `.Files` of the converted chart.
+            ([.., "Files", "Get"], [a]) => format!("files.get({a})"),
+            ([.., "Capabilities", "APIVersions", "Has"], [a]) => format!("capabilities.has({a})"),
             _ => self.miss(&format!(".{} with arguments", fields.join("."))),
         }
     }
@@ -269,7 +298,7 @@ impl<'a> Translator<'a> {
                     let d = self.dollar.clone();
                     self.fields(&d, &parts[1..])
                 } else {
-                    let mut e = var_name(&parts[0]);
+                    let mut e = self.var(&parts[0]);
                     for f in &parts[1..] {
                         e = attr(&e, f);
                     }
@@ -350,6 +379,7 @@ impl<'a> Translator<'a> {
                 format!("{{{}}}", pairs.join(", "))
             }
             ("fail", 1) => format!("fail({})", a[0]),
+            ("lookup", 4) => format!("lookup({})", a.join(", ")),
             ("semverCompare", 2) => format!("semver_compare({}, {})", a[0], a[1]),
             // Sprig's merge: the first map wins; mergeOverwrite: the last.
             ("merge", 1..) => {
@@ -416,6 +446,12 @@ impl<'a> Translator<'a> {
                 },
                 _ => self.miss("kindIs of a computed kind"),
             },
+            // Sprig's other functions, called as Go calls them.
+            _ if SPRIG.with(|f| f.contains(name)) && !matches!(name, "lookup" | "htpasswd") => {
+                let mut args = vec![literal(name)];
+                args.extend(a);
+                format!("sprig({})", args.join(", "))
+            }
             _ => self.miss(&format!("{name} with {n} argument(s)")),
         }
     }
@@ -423,7 +459,7 @@ impl<'a> Translator<'a> {
     /// `printf` with `%s`, `%d` and `%v` only: concatenation.
     fn printf(&mut self, raw: &[Arg], a: &[String]) -> String {
         let Some(Arg::String { value, .. }) = raw.first() else {
-            return self.miss("printf with a computed format");
+            return format!("sprig(\"printf\", {})", a.join(", "));
         };
         let format = value.as_str().unwrap_or_default().to_string();
         let mut parts = Vec::new();
@@ -440,7 +476,8 @@ impl<'a> Translator<'a> {
                     parts.push(format!("({} | string)", a[next]));
                     next += 1;
                 }
-                _ => return self.miss(&format!("printf {format:?}")),
+                // Other verbs: Go's printf itself.
+                _ => return format!("sprig(\"printf\", {})", a.join(", ")),
             }
             rest = &rest[i + 2..];
         }
@@ -451,6 +488,21 @@ impl<'a> Translator<'a> {
             return "\"\"".into();
         }
         format!("({})", parts.join(" ~ "))
+    }
+}
+
+/// The Go variable a `set $var KEY VALUE` action changes.
+fn set_target(pipe: &Pipe) -> Option<String> {
+    let [cmd] = pipe.cmds.as_slice() else {
+        return None;
+    };
+    match cmd.args.as_slice() {
+        [Arg::Identifier { name, .. }, Arg::Variable(_, v), _, _]
+            if name.as_ref() == "set" && v.len() == 1 && v[0].as_ref() != "$" =>
+        {
+            Some(v[0].to_string())
+        }
+        _ => None,
     }
 }
 
@@ -478,6 +530,11 @@ fn base_path_file(arg: &Arg) -> Option<String> {
     };
     let file = value.as_str()?.strip_prefix('/')?;
     (name.as_ref() == "print" && is_base).then(|| file.to_string())
+}
+
+thread_local! {
+    /// The functions Sprig and Helm define.
+    static SPRIG: gotemplate::FuncMap = gotemplate::helm::funcs();
 }
 
 /// Sprig functions that are ketch filters: `f a b x` (`x | f a b`) is `x | filter(a, b)`.
@@ -541,8 +598,11 @@ fn context_name(fields: &[&str]) -> Option<(String, usize)> {
     })
 }
 
+/// The namespace Go variables live in (one per template file and macro).
+const VARS: &str = "{% set vars = namespace() %}\n";
+
 /// The dict that stands for Helm's top-level object where a template passes `.` on.
-pub const ROOT: &str = r#"{% set root = {"Values": values, "Release": {"Name": release.name, "Namespace": release.namespace, "Service": "Helm", "Revision": release.revision, "IsInstall": release.is_install, "IsUpgrade": release.is_upgrade}, "Chart": {"Name": chart.name, "Version": chart.version, "AppVersion": chart.appVersion | default(""), "Type": chart.type | default("application")}, "Capabilities": {"KubeVersion": {"Version": capabilities.kube_version.version, "GitVersion": capabilities.kube_version.version, "Major": capabilities.kube_version.major, "Minor": capabilities.kube_version.minor}, "APIVersions": capabilities.api_versions}, "Template": {"Name": template.name, "BasePath": template.base_path}} %}
+pub const ROOT: &str = r#"{% set root = {"Values": values, "Release": {"Name": release.name, "Namespace": release.namespace, "Service": "Helm", "Revision": release.revision, "IsInstall": release.is_install, "IsUpgrade": release.is_upgrade}, "Chart": {"Name": chart.name, "Version": chart.version, "AppVersion": chart.appVersion | default(""), "Type": chart.type | default("application"), "Description": chart.description | default(""), "KubeVersion": chart.kubeVersion | default(""), "Annotations": chart.annotations | default({})}, "Capabilities": {"KubeVersion": {"Version": capabilities.kube_version.version, "GitVersion": capabilities.kube_version.version, "Major": capabilities.kube_version.major, "Minor": capabilities.kube_version.minor}, "APIVersions": capabilities.api_versions}, "Template": {"Name": template.name, "BasePath": template.base_path}} %}
 "#;
 
 /// `e.f`, or `e["f"]` where `f` is not a plain name.
@@ -581,10 +641,13 @@ fn escape_text(text: &str) -> String {
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let next = text[i + c.len_utf8()..].chars().next();
-        if c == '{' && matches!(next, Some('{' | '%' | '#')) {
-            let pair = format!("{{{}", next.unwrap_or('{'));
-            out.push_str(&format!("{{{{ {} }}}}", literal(&pair)));
-            chars.next();
+        // A `{` that ends the text would meet the `{` of the tag that follows.
+        if c == '{' && matches!(next, Some('{' | '%' | '#') | None) {
+            let shown: String = std::iter::once('{').chain(next).collect();
+            out.push_str(&format!("{{{{ {} }}}}", literal(&shown)));
+            if next.is_some() {
+                chars.next();
+            }
         } else {
             out.push(c);
         }
@@ -624,13 +687,12 @@ mod tests {
 
     #[test]
     fn ranges_walk_entries_and_untranslatable_calls_are_listed() {
-        let (out, missing) = translate(
-            "{{ range $k, $v := .Values.m }}{{ $k }}{{ end }}{{ lookup \"v1\" \"Pod\" \"\" \"\" }}",
-        );
+        let (out, missing) =
+            translate("{{ range $k, $v := .Values.m }}{{ $k }}{{ end }}{{ htpasswd \"u\" \"p\" }}");
         assert!(
             out.starts_with("{%+ for v_k, v_v in values.m | entries +%}{{ v_k }}{%+ endfor +%}"),
             "{out}"
         );
-        assert_eq!(missing, ["t: lookup with 4 argument(s)"]);
+        assert_eq!(missing, ["t: htpasswd with 2 argument(s)"]);
     }
 }

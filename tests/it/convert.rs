@@ -81,7 +81,7 @@ fn what_has_no_translation_is_listed_and_fails_the_check() {
     .unwrap();
     std::fs::write(
         chart.join("templates/cm.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  found: {{ lookup \"v1\" \"Secret\" \"ns\" \"s\" | toString | quote }}\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  found: {{ htpasswd \"user\" \"secret\" | quote }}\n",
     )
     .unwrap();
     let out = dir.path().join("out");
@@ -94,11 +94,11 @@ fn what_has_no_translation_is_listed_and_fails_the_check() {
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(!run.status.success());
     assert!(
-        stdout.contains("cm.yaml: lookup with 4 argument(s)"),
+        stdout.contains("cm.yaml: htpasswd with 2 argument(s)"),
         "{stdout}"
     );
     assert!(stdout.contains("default values: DIFFERENT"), "{stdout}");
-    assert!(stdout.contains("could not translate lookup"), "{stdout}");
+    assert!(stdout.contains("could not translate htpasswd"), "{stdout}");
 
     // A second conversion into the same directory is refused and leaves it as it was.
     let before = std::fs::read_to_string(out.join("templates/cm.yaml")).unwrap();

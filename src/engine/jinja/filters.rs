@@ -39,6 +39,7 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_function("merge", merge);
     env.add_filter("entries", entries);
     env.add_function("helm_tpl", helm_tpl);
+    env.add_function("sprig", sprig);
     env.add_filter("helm_toyaml", |value: Value| {
         helm_serialise(value, "helm_toyaml")
     });
@@ -92,6 +93,52 @@ fn helm_tpl(text: String, dot: Value) -> Result<String, Error> {
         .execute("tpl", &gotemplate::Value::from_json(&json), &limits)
         .map_err(|e| invalid(format!("helm_tpl: {e}")))?;
     Ok(out.replace("<no value>", ""))
+}
+
+/// `sprig("name", args...)`: Sprig's (or Helm's) function `name` called as a Go
+/// template calls it, arguments converted and checked by Go's rules: for charts
+/// converted from Helm's, where a function has no ketch filter of its own.
+fn sprig(name: String, args: minijinja::value::Rest<Value>) -> Result<Value, Error> {
+    thread_local! {
+        /// Parsed callers, by function and number of arguments.
+        static CALLERS: std::cell::RefCell<std::collections::HashMap<(String, usize), gotemplate::Templates>> =
+            Default::default();
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(invalid(format!("sprig: {name:?} is not a function name")));
+    }
+    let mut data = std::collections::BTreeMap::new();
+    for (i, arg) in args.iter().enumerate() {
+        measure(arg, "sprig")?;
+        let json = exact_json(arg)
+            .ok_or_else(|| invalid(format!("sprig {name}: argument {i} is not JSON data")))?;
+        data.insert(format!("a{i}"), gotemplate::Value::from_json(&json));
+    }
+    let limits = gotemplate::Limits {
+        fuel: 100_000,
+        max_depth: 8,
+        max_output: 16 * 1024 * 1024,
+    };
+    let text = CALLERS.with_borrow_mut(|callers| {
+        let key = (name.clone(), args.len());
+        if !callers.contains_key(&key) {
+            let call: Vec<String> = (0..args.len()).map(|i| format!(".a{i}")).collect();
+            let mut templates = gotemplate::Templates::new(gotemplate::helm::funcs());
+            templates
+                .parse(
+                    "sprig",
+                    &format!("{{{{ toJson ({name} {}) }}}}", call.join(" ")),
+                )
+                .map_err(|e| invalid(format!("sprig {name}: {e}")))?;
+            callers.insert(key.clone(), templates);
+        }
+        callers[&key]
+            .execute("sprig", &gotemplate::Value::map(data), &limits)
+            .map_err(|e| invalid(format!("sprig {name}: {e}")))
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| invalid(format!("sprig {name}: its result is not JSON data: {e}")))?;
+    Ok(serde_value(&json))
 }
 
 /// A map without the given keys (Sprig's `omit`).
