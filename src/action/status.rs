@@ -9,7 +9,7 @@ use super::error::ReleaseError;
 use super::history::unreachable_hint;
 use crate::apply::Target;
 use crate::cluster::{self, Cluster, ClusterError, ConnectOptions};
-use crate::release::{Release, ReleaseStore};
+use crate::release::{Recorder, Release, ReleaseStore};
 use crate::wait::{self, Readiness};
 
 /// Objects read at once.
@@ -32,7 +32,7 @@ pub async fn run(
     namespace: &str,
     name: &str,
     revision: Option<u64>,
-) -> Result<Release, ReleaseError> {
+) -> Result<(Release, Recorder), ReleaseError> {
     let (client, url) = cluster::client(connect).await?;
     let store = ReleaseStore::new(client, namespace);
     let history = store
@@ -47,7 +47,7 @@ pub async fn run(
         });
     };
     let revision = revision.unwrap_or(latest.revision);
-    if !history.iter().any(|s| s.revision == revision) {
+    let Some(summary) = history.iter().find(|s| s.revision == revision) else {
         return Err(ReleaseError::NoRevision {
             name: name.into(),
             revision,
@@ -57,8 +57,8 @@ pub async fn run(
                 .collect::<Vec<_>>()
                 .join(", "),
         });
-    }
-    Ok(store.get(name, revision).await?)
+    };
+    Ok((store.get(name, revision).await?, summary.recorded_by))
 }
 
 /// The live readiness of every object of `release` (CRDs first, then the

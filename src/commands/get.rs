@@ -32,10 +32,11 @@ pub fn run(command: &GetCommand) -> Result<()> {
 
 fn read(args: &GetArgs) -> Result<Release> {
     let connect = releases::connect(&args.kube);
-    Ok(super::runtime()?.block_on(status::run(
+    let (release, _) = super::runtime()?.block_on(status::run(
         &connect,
         &args.kube.namespace,
         &args.release,
         args.revision,
-    ))?)
+    ))?;
+    Ok(release)
 }

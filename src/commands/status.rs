@@ -7,14 +7,14 @@ use crate::cli::{ReleaseOutput, StatusArgs};
 
 pub fn run(args: &StatusArgs) -> Result<()> {
     let connect = releases::connect(&args.kube);
-    let (release, resources) = super::runtime()?.block_on(async {
-        let release =
+    let (release, recorded_by, resources) = super::runtime()?.block_on(async {
+        let (release, recorded_by) =
             status::run(&connect, &args.kube.namespace, &args.release, args.revision).await?;
         let resources = match args.show_resources {
             true => Some(status::resources(&connect, &release).await?),
             false => None,
         };
-        Ok::<_, ketch::action::error::ReleaseError>((release, resources))
+        Ok::<_, ketch::action::error::ReleaseError>((release, recorded_by, resources))
     })?;
     let info = release
         .info
@@ -40,6 +40,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             "chartVersion": release.chart.version,
             "appVersion": release.chart.app_version,
             "applyMethod": release.apply_method,
+            "recordedBy": recorded_by,
             "notes": release.notes,
         });
         if let Some(resources) = &resources {
@@ -58,6 +59,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         out.push_str(&format!("APP VERSION: {app}\n"));
     }
     out.push_str(&format!("APPLY METHOD: {}\n", release.apply_method));
+    out.push_str(&format!("RECORDED BY: {recorded_by}\n"));
     out.push_str(&format!("DESCRIPTION: {}\n", info.description));
     if let Some(resources) = &resources {
         let rows: Vec<Vec<String>> = resources

@@ -218,6 +218,11 @@ async fn helm_releases_are_adopted_rolled_back_and_handed_back() {
         "{listed}"
     );
     assert!(stdout(&["get", "values", release, "-n", n]).contains("large"));
+    let status = stdout(&["status", release, "-n", n]);
+    assert!(
+        status.contains("REVISION: 3") && status.contains("RECORDED BY: helm"),
+        "{status}"
+    );
     let refused = fails(&["upgrade", release, &chart, "-n", n]);
     assert!(
         refused.contains("is Helm's") && refused.contains("ketch adopt"),
@@ -231,6 +236,7 @@ async fn helm_releases_are_adopted_rolled_back_and_handed_back() {
     assert_eq!(uids(&before), uids(&after), "an object was recreated");
     assert_eq!(sets_before, replica_sets(&ns).await, "a rollout happened");
     assert_marked_by(&after, release, "ketch");
+    assert!(stdout(&["status", release, "-n", n]).contains("RECORDED BY: ketch"));
     assert_eq!(
         history(release, n),
         [
