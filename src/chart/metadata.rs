@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 /// The annotation that marks a chart as templated with minijinja.
 pub const ENGINE_ANNOTATION: &str = "ketch.dev/engine";
 pub const ENGINE_MINIJINJA: &str = "minijinja";
+/// `go`: a Jinja chart's values print as Go templates print them (see `ketch convert`).
+pub const PRINT_ANNOTATION: &str = "ketch.dev/print";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

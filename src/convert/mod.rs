@@ -213,6 +213,8 @@ fn write_chart(out: &Path, files: &[ChartFile], templates: &[(String, String)]) 
                         crate::chart::metadata::ENGINE_ANNOTATION.into(),
                         crate::chart::metadata::ENGINE_MINIJINJA.into(),
                     );
+                    // Values print as Go printed them, so the output stays Helm's.
+                    a.insert(crate::chart::metadata::PRINT_ANNOTATION.into(), "go".into());
                 }
             }
             write("Chart.yaml", crate::yaml::to_string(&meta)?.as_bytes())?;

@@ -303,7 +303,7 @@ pub fn toyaml(value: Value) -> Result<String, Error> {
 /// `value` gives: strings keys only, integers within 64 bits, finite floats,
 /// no bytes, plain objects or invalid values. Undefined and none are `null`
 /// (both serialise as unit).
-fn exact_json(value: &Value) -> Option<serde_json::Value> {
+pub(super) fn exact_json(value: &Value) -> Option<serde_json::Value> {
     use serde_json::Value as Json;
     Some(match value.kind() {
         ValueKind::Undefined | ValueKind::None => Json::Null,

@@ -21,6 +21,7 @@ use super::{
     ChartUnit, EngineError, EngineKind, EngineOutput, ReleaseInfo, RenderOptions, RenderedTemplate,
     guard, is_macro_file,
 };
+use crate::chart::metadata::PRINT_ANNOTATION;
 use crate::chart::{Chart, ChartFile};
 use crate::parallel;
 use crate::values::Values;
@@ -328,6 +329,33 @@ fn shared_environment(options: &RenderOptions) -> Environment<'static> {
     env
 }
 
+/// How a chart converted from Helm's prints (`ketch.dev/print: go`): as Go's
+/// templates print, so its output stays Helm's (and undefined values are
+/// lenient, as Go's missing keys are). A missing or null value prints
+/// nothing (Helm removes Go's `<no value>`), numbers as Go prints a float64
+/// (`1e+06`), lists and maps in Go's `[a b]`/`map[k:v]` form.
+fn go_formatter(
+    out: &mut minijinja::Output<'_>,
+    _: &minijinja::State<'_, '_>,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    let text = match value.kind() {
+        ValueKind::Undefined | ValueKind::None => return Ok(()),
+        ValueKind::String => value.as_str().unwrap_or_default().to_string(),
+        _ => {
+            filters::measure(value, "printing")?;
+            let json = filters::exact_json(value).ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::BadSerialization,
+                    "the value cannot be printed as Go prints it",
+                )
+            })?;
+            gotemplate::fmt::sprint_value(&gotemplate::Value::from_json(&json))
+        }
+    };
+    out.write_str(&text).map_err(Into::into)
+}
+
 /// One chart's environment: the shared one, its templates, and the functions
 /// that see its context (`tpl`) or the cluster (`lookup`).
 fn environment<'a>(
@@ -337,6 +365,17 @@ fn environment<'a>(
     options: &RenderOptions,
 ) -> Environment<'a> {
     let mut env = shared.clone();
+    if chart
+        .metadata
+        .annotations
+        .get(PRINT_ANNOTATION)
+        .map(String::as_str)
+        == Some("go")
+    {
+        // Go prints a missing value as nothing: such a chart reads undefined leniently.
+        env.set_undefined_behavior(UndefinedBehavior::Lenient);
+        env.set_formatter(|out, state, value| go_formatter(out, state, value));
+    }
     let base = base.clone();
     env.add_function(
         "tpl",
