@@ -124,3 +124,36 @@ fn what_has_no_translation_is_listed_and_fails_the_check() {
     ]);
     assert!(String::from_utf8_lossy(&run.stderr).contains("already a Jinja chart"));
 }
+
+#[test]
+fn a_chart_that_prints_as_go_prints_missing_values_as_nothing_and_numbers_as_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("go-print");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    let meta = "apiVersion: v2\nname: go-print\nversion: 0.1.0\nannotations:\n  ketch.dev/engine: minijinja\n";
+    std::fs::write(chart.join("values.yaml"), "big: 1000000\nnothing: null\n").unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  missing: \"{{ values.missing }}\"\n  nothing: \"{{ values.nothing }}\"\n  big: \"{{ values.big }}\"\n",
+    )
+    .unwrap();
+    let render = |meta: &str| {
+        std::fs::write(chart.join("Chart.yaml"), meta).unwrap();
+        ketch(&["template", chart.to_str().unwrap()])
+    };
+    // ketch's own charts stay strict: printing a missing value is an error.
+    let strict = render(meta);
+    assert!(!strict.status.success());
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("values.missing"));
+    // `ketch.dev/print: go` (what `ketch convert` writes): as Go's templates print.
+    let go = render(&format!("{meta}  ketch.dev/print: go\n"));
+    let out = String::from_utf8_lossy(&go.stdout);
+    assert!(
+        go.status.success(),
+        "{}",
+        String::from_utf8_lossy(&go.stderr)
+    );
+    assert!(out.contains("missing: \"\""), "{out}");
+    assert!(out.contains("nothing: \"\""), "{out}");
+    assert!(out.contains("big: \"1e+06\""), "{out}");
+}
