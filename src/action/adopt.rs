@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::deploy::{Deploy, History, Operation, Report, Settings, on_locked_release};
 use super::error::ReleaseError;
-use crate::apply::{Target, drift, managed_fields};
-use crate::cluster::{Cluster, ClusterError, ConnectOptions};
+use crate::apply::{Target, drift, live, managed_fields};
+use crate::cluster::{Cluster, ConnectOptions};
 use crate::progress::Progress;
 use crate::release::{Recorder, Release, ReleaseStore};
 
@@ -86,21 +86,14 @@ impl AdoptRequest {
                 &self.namespace,
             )?);
         }
-        let mut live = Vec::new();
-        for target in &objects {
-            let found = target
-                .api(&cluster.client)
-                .get_opt(target.name())
-                .await
-                .map_err(|e| {
-                    ClusterError::from_kube(e, format!("reading {}", target.describe()))
-                })?;
-            live.push(found.map(|o| serde_json::to_value(o).unwrap_or(Value::Null)));
-        }
+        // Read as a deploy reads (concurrently, a LIST where a kind has many objects).
+        let targets: Vec<&Target> = objects.iter().collect();
+        let live = live::read(&cluster.client, &targets, |_| false).await?;
+        let live: Vec<Option<&Value>> = objects.iter().map(|t| live.get(&t.key())).collect();
         let drifted: Vec<String> = objects
             .iter()
             .zip(&live)
-            .filter_map(|(target, live)| match live {
+            .filter_map(|(target, live)| match *live {
                 None => Some(format!("{}: deleted", target.describe())),
                 Some(l) if !drift::holds(l, target.data()) => {
                     Some(format!("{}: changed", target.describe()))
@@ -117,7 +110,7 @@ impl AdoptRequest {
         }
 
         for (target, live) in objects.iter().zip(&live) {
-            let Some(live) = live else { continue };
+            let Some(live) = *live else { continue };
             if let Some(entries) = managed_fields::migrated(live, HELM_MANAGERS) {
                 managed_fields::write(&cluster.client, target, live, entries).await?;
             }

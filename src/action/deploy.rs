@@ -853,7 +853,7 @@ impl Deploy<'_> {
         let excess = revisions.len().saturating_sub(max);
         for old in revisions.into_iter().take(excess) {
             if let Some(s) = history.summaries.iter().find(|s| s.revision == old) {
-                self.store.delete(&s.name, old).await?;
+                self.store.delete(s).await?;
             }
         }
         Ok(())

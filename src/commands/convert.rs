@@ -47,8 +47,9 @@ pub fn run(args: &ConvertArgs) -> Result<()> {
     if conversion.untranslated.is_empty() && checks.iter().all(convert::Check::is_equal) {
         Ok(())
     } else {
-        Err(Error::Invalid(
-            "the converted chart does not render the same objects everywhere (see above)".into(),
-        ))
+        Err(Error::Invalid(format!(
+            "{} does not render the same objects as the original everywhere (see above): write the listed constructs and files in Jinja by hand there, then check with `ketch template`",
+            args.output.display()
+        )))
     }
 }

@@ -19,13 +19,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     let info = release
         .info
         .clone()
-        .unwrap_or_else(|| ketch::release::Info {
-            status: ketch::release::Status::Unknown,
-            first_deployed: String::new(),
-            last_deployed: String::new(),
-            deleted: None,
-            description: String::new(),
-        });
+        .unwrap_or_else(ketch::release::Info::unknown);
     if args.output != ReleaseOutput::Table {
         let mut value = json!({
             "name": release.name,

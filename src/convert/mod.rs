@@ -13,6 +13,7 @@ mod translate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use gotemplate::parse::Tree;
 use serde_json::Value;
 
 use crate::action::render::RenderRequest;
@@ -68,10 +69,9 @@ impl Check {
 
 /// Converts the Helm chart at `chart` into `out` (which must not exist or be empty).
 pub fn convert(chart: &Path, out: &Path) -> Result<Conversion> {
-    let loaded = loader::load(chart)?;
-    if EngineKind::of(&loaded).map_err(|e| Error::Invalid(e.to_string()))? != EngineKind::Helm {
+    if !chart.is_dir() {
         return Err(Error::Invalid(format!(
-            "{}: already a Jinja chart (ketch.dev/engine: minijinja); nothing to convert",
+            "{}: give a chart directory (unpack an archive with `ketch pull --untar`)",
             chart.display()
         )));
     }
@@ -81,15 +81,22 @@ pub fn convert(chart: &Path, out: &Path) -> Result<Conversion> {
             out.display()
         )));
     }
-    if !chart.is_dir() {
+    // Read once: the files are copied to the converted chart and loaded as the original.
+    let files = loader::read_dir(chart)?;
+    let loaded = loader::load_files(files.clone(), &chart.display().to_string())?;
+    if EngineKind::of(&loaded).map_err(|e| Error::Invalid(e.to_string()))? != EngineKind::Helm {
         return Err(Error::Invalid(format!(
-            "{}: give a chart directory (unpack an archive with `ketch pull --untar`)",
+            "{}: already a Jinja chart (ketch.dev/engine: minijinja); nothing to convert",
             chart.display()
         )));
     }
-    let files = loader::read_dir(chart)?;
     let resolver = gotemplate::Templates::new(crate::engine::helm::functions());
-    let resolve = |n: &str| resolver.resolve(n);
+    let parse = |name: &str, file: &ChartFile| -> Result<Vec<Tree>> {
+        let text = std::str::from_utf8(&file.data)
+            .map_err(|_| Error::Invalid(format!("{name}: not UTF-8 text")))?;
+        gotemplate::parse::parse(name, text, &|n| resolver.resolve(n))
+            .map_err(|e| Error::Invalid(format!("{name}: {e}")))
+    };
 
     // Library subcharts (Bitnami's `common`) lend the root their defines: they
     // become macros too, before the root's own (which win a name both define).
@@ -102,22 +109,14 @@ pub fn convert(chart: &Path, out: &Path) -> Result<Conversion> {
                 library.name(),
                 file.path
             );
-            let text = std::str::from_utf8(&file.data)
-                .map_err(|_| Error::Invalid(format!("{name}: not UTF-8 text")))?;
-            let trees = gotemplate::parse::parse(&name, text, &resolve)
-                .map_err(|e| Error::Invalid(format!("{name}: {e}")))?;
-            defines.extend(trees.into_iter().filter(|t| t.name != name));
+            defines.extend(parse(&name, file)?.into_iter().filter(|t| t.name != name));
         }
     }
-    // Parse every root template: defines to macros, files to their top-level trees.
+    // Every root template: defines to macros, files to their top-level trees.
     let mut tops = Vec::new();
     for file in &loaded.templates {
         let name = format!("{}/templates/{}", loaded.name(), file.path);
-        let text = std::str::from_utf8(&file.data)
-            .map_err(|_| Error::Invalid(format!("{name}: not UTF-8 text")))?;
-        let trees = gotemplate::parse::parse(&name, text, &resolve)
-            .map_err(|e| Error::Invalid(format!("{name}: {e}")))?;
-        for tree in trees {
+        for tree in parse(&name, file)? {
             if tree.name == name {
                 tops.push((file.path.clone(), tree));
             } else {

@@ -124,6 +124,19 @@ pub struct Info {
     pub description: String,
 }
 
+impl Info {
+    /// A revision whose status and times were not recorded.
+    pub fn unknown() -> Info {
+        Info {
+            status: Status::Unknown,
+            first_deployed: String::new(),
+            last_deployed: String::new(),
+            deleted: None,
+            description: String::new(),
+        }
+    }
+}
+
 /// A manifest object as stored: where it was rendered from and the object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredObject {
@@ -255,13 +268,7 @@ impl Summary {
             app_version: release.chart.app_version.clone().unwrap_or_default(),
             apply_method: release.apply_method.to_string(),
             recorded_by: Recorder::Helm,
-            info: release.info.clone().unwrap_or_else(|| Info {
-                status: Status::Unknown,
-                first_deployed: String::new(),
-                last_deployed: String::new(),
-                deleted: None,
-                description: String::new(),
-            }),
+            info: release.info.clone().unwrap_or_else(Info::unknown),
         }
     }
 }

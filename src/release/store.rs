@@ -338,7 +338,14 @@ impl ReleaseStore {
     }
 
     /// Deletes one revision (all its Secrets) in one request.
-    pub async fn delete(&self, name: &str, revision: u64) -> Result<(), StoreError> {
+    /// Where Helm recorded `revision` too (a release handed back with `release
+    /// export`), Helm's record goes as well.
+    pub async fn delete(&self, revision: &Summary) -> Result<(), StoreError> {
+        let (name, revision, helm) = (
+            revision.name.as_str(),
+            revision.revision,
+            revision.recorded_by == Recorder::Helm,
+        );
         let lp = ListParams::default()
             .labels(&format!(
                 "{LABEL_RELEASE}={name},{LABEL_REVISION}={revision}"
@@ -350,7 +357,7 @@ impl ReleaseStore {
             .map_err(kube_err(format!(
                 "release {name}: deleting revision {revision}"
             )))?;
-        if let Some(record) = self.helm_record(name, revision).await? {
+        if helm && let Some(record) = self.helm_record(name, revision).await? {
             self.helm.delete(&record).await?;
         }
         Ok(())

@@ -3,7 +3,6 @@
 //! fails the render; bad requests change nothing.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ketch::convert::{self, Outcome};
 
@@ -12,10 +11,7 @@ fn fixture() -> PathBuf {
 }
 
 fn ketch(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ketch"))
-        .args(args)
-        .output()
-        .expect("run ketch")
+    super::support::ketch_in(env!("CARGO_MANIFEST_DIR"), args)
 }
 
 #[test]

@@ -3,15 +3,10 @@
 //! with Jinja charts in one tree. Expected outputs and messages were produced
 //! by Helm v4.3.2 (`fixtures/charts/helm/*.helm.txt`).
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn ketch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ketch"))
-        .env_remove("KETCH_LOG")
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run ketch")
+    super::support::ketch_in(env!("CARGO_MANIFEST_DIR"), args)
 }
 
 fn expected(name: &str) -> String {

@@ -21,12 +21,7 @@ const SAME_AS_HELM: &[&str] = &[
 ];
 
 fn ketch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ketch"))
-        .env_remove("KETCH_LOG")
-        .args(args)
-        .current_dir(CHARTS)
-        .output()
-        .expect("run ketch")
+    super::support::ketch_in(CHARTS, args)
 }
 
 /// The findings of one chart's report, as Helm prints them: ketch's rule

@@ -256,6 +256,16 @@ impl Home {
 
 /// Writes a minijinja chart `name` at `version` into `home/dir` with `dependencies` (YAML list
 /// items, or empty); its one template makes a ConfigMap named after the chart (or its alias).
+/// Runs the `ketch` binary in `dir`, `KETCH_LOG` unset (warnings shown as users see them).
+pub fn ketch_in(dir: impl AsRef<Path>, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ketch"))
+        .env_remove("KETCH_LOG")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run ketch")
+}
+
 pub fn write_chart(
     home: &Home,
     dir: &str,

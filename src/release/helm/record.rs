@@ -206,13 +206,7 @@ pub fn from_release(
     objects: &[StoredObject],
     hooks: &[StoredObject],
 ) -> Result<Value, CodecError> {
-    let info = release.info.clone().unwrap_or_else(|| Info {
-        status: Status::Deployed,
-        first_deployed: String::new(),
-        last_deployed: String::new(),
-        deleted: None,
-        description: String::new(),
-    });
+    let info = release.info.clone().unwrap_or_else(Info::unknown);
     let or_zero = |t: &str| {
         if t.is_empty() {
             ZERO_TIME.to_string()
