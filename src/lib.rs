@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod apply;
+pub mod archive_cache;
 pub mod atomic;
 pub mod chart;
 pub mod cluster;

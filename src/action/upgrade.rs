@@ -14,7 +14,7 @@ use super::deploy::{
 use super::error::ReleaseError;
 use super::render::render_user_values;
 use super::uninstall;
-use crate::chart::loader;
+use crate::chart::{ChartSource, loader};
 use crate::cluster::lookup::ClusterLookup;
 use crate::cluster::{Cluster, ClusterError, ConnectOptions};
 use crate::engine::{Capabilities, Lookup, ReleaseInfo};
@@ -30,6 +30,8 @@ pub struct ChartRequest {
     pub namespace: String,
     /// A chart directory or `.tgz` archive.
     pub chart: PathBuf,
+    /// Where a chart taken by reference came from, for the release record.
+    pub source: Option<ChartSource>,
     pub values: ValueOptions,
     pub create_namespace: bool,
     /// Merge the new values over the last release's (`--reuse-values`).
@@ -314,6 +316,7 @@ pub(crate) fn render(
         hooks: hook_objects.iter().map(StoredObject::from).collect(),
         notes: rendered.notes,
         apply_method: request.settings.apply_method,
+        source: request.source.clone(),
         info: None,
     })
 }

@@ -5,11 +5,13 @@ pub mod archive;
 pub mod ignore;
 pub mod loader;
 pub mod metadata;
+pub mod source;
 
 pub use self::ignore::{IgnoreError, IgnoreRules};
 pub use archive::{load_archive, read_archive};
 pub use loader::{LoadError, load, load_dir, load_files, parse_metadata, read_dir};
 pub use metadata::{Dependency, ImportValue, Maintainer, Metadata};
+pub use source::ChartSource;
 
 use serde_json::{Map, Value};
 

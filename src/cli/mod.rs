@@ -151,11 +151,44 @@ pub struct ValuesArgs {
     pub set_literal: Vec<String>,
 }
 
+// Where a chart given by reference comes from (Helm's chart-path flags), shared by every
+// command that takes a chart.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ChartSourceArgs {
+    /// Version constraint of a chart from a repository or registry (default: the newest stable)
+    #[arg(long, value_name = "CONSTRAINT")]
+    pub version: Option<String>,
+    /// Allow prereleases when no --version is given
+    #[arg(long)]
+    pub devel: bool,
+    /// Repository URL to take CHART (a chart's name) from, without `ketch repo add`
+    #[arg(long = "repo", value_name = "URL")]
+    pub repo: Option<String>,
+    /// Username for --repo
+    #[arg(long, requires = "repo", requires = "password")]
+    pub username: Option<String>,
+    /// Password for --repo
+    #[arg(long, requires = "username")]
+    pub password: Option<String>,
+    /// Require a digest to check: the index's, or the `sha256:HEX` given here
+    #[arg(
+        long = "verify-digest",
+        value_name = "sha256:HEX",
+        num_args = 0..=1,
+        default_missing_value = ""
+    )]
+    pub verify_digest: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
     /// Release name (default `release-name`), then the chart
     #[arg(value_name = "[RELEASE] CHART", num_args = 1..=2, required = true)]
     pub positional: Vec<String>,
+    #[command(flatten)]
+    pub source: ChartSourceArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
     /// Namespace of the release
@@ -201,9 +234,11 @@ pub enum LintFormat {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Chart directories or archives
+    /// Chart directories or archives, or references (REPO/CHART, oci://..., a URL)
     #[arg(value_name = "CHART", required = true)]
-    pub charts: Vec<PathBuf>,
+    pub charts: Vec<String>,
+    #[command(flatten)]
+    pub source: ChartSourceArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
     /// Fail on warnings too
@@ -253,8 +288,10 @@ pub enum ShowCommand {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// Chart directory or archive
-    pub chart: PathBuf,
+    /// Chart directory or archive, or a reference (REPO/CHART, oci://..., a URL)
+    pub chart: String,
+    #[command(flatten)]
+    pub source: ChartSourceArgs,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::ValuesArgs;
+use super::{ChartSourceArgs, ValuesArgs};
 
 // Where the cluster is (Helm's global flags).
 #[derive(Debug, Clone, Args)]
@@ -79,8 +79,10 @@ pub struct DeployArgs {
 pub struct ReleaseChartArgs {
     /// Release name
     pub release: String,
-    /// Chart directory or .tgz archive
-    pub chart: PathBuf,
+    /// Chart directory or .tgz archive, or a reference (REPO/CHART, oci://..., a URL)
+    pub chart: String,
+    #[command(flatten)]
+    pub source: ChartSourceArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
     #[command(flatten)]
@@ -301,8 +303,10 @@ pub struct GetValuesArgs {
 pub struct DiffArgs {
     /// Release name
     pub release: String,
-    /// Chart directory or .tgz archive
-    pub chart: PathBuf,
+    /// Chart directory or .tgz archive, or a reference (REPO/CHART, oci://..., a URL)
+    pub chart: String,
+    #[command(flatten)]
+    pub source: ChartSourceArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
     #[command(flatten)]

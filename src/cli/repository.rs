@@ -148,12 +148,8 @@ pub struct PullArgs {
     /// `repo/chart`, a URL of a .tgz, or `oci://...`
     #[arg(value_name = "REF")]
     pub reference: String,
-    /// Version constraint (default: the newest stable version)
-    #[arg(long, value_name = "CONSTRAINT")]
-    pub version: Option<String>,
-    /// Allow prereleases when no --version is given
-    #[arg(long)]
-    pub devel: bool,
+    #[command(flatten)]
+    pub source: super::ChartSourceArgs,
     /// Directory to save to
     #[arg(
         short = 'd',
@@ -168,16 +164,6 @@ pub struct PullArgs {
     /// Directory to extract into (relative to --destination)
     #[arg(long, value_name = "DIR", default_value = ".", requires = "untar")]
     pub untardir: PathBuf,
-    /// Require a digest to check: the index's, or the `sha256:HEX` given here
-    #[arg(
-        long = "verify-digest",
-        value_name = "sha256:HEX",
-        num_args = 0..=1,
-        default_missing_value = ""
-    )]
-    pub verify_digest: Option<String>,
-    #[command(flatten)]
-    pub registry: super::RegistryArgs,
 }
 
 #[derive(Debug, Subcommand)]

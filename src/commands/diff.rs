@@ -10,10 +10,12 @@ use crate::cli::DiffArgs;
 /// Prints the diffs; `Ok(true)` when something would change.
 pub fn run(args: &DiffArgs) -> Result<bool> {
     let values: ValueOptions = (&args.values).into();
+    let located = super::locate_chart(&args.chart, &args.source)?;
     let request = ChartRequest {
         name: args.release.clone(),
         namespace: args.kube.namespace.clone(),
-        chart: args.chart.clone(),
+        chart: located.path,
+        source: located.source,
         values: values.clone(),
         create_namespace: false,
         reuse_values: args.reuse_values,

@@ -7,8 +7,9 @@ pub fn run(args: &LintArgs) -> Result<()> {
     let capabilities = super::offline_capabilities(args.kube_version.as_deref(), &[])?;
     let mut reports: Vec<Report> = Vec::new();
     for chart in &args.charts {
+        let located = super::locate_chart(chart, &args.source)?;
         let request = LintRequest {
-            chart,
+            chart: &located.path,
             values: (&args.values).into(),
             capabilities: capabilities.clone(),
         };

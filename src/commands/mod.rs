@@ -31,9 +31,10 @@ pub mod version;
 use ketch::engine::capabilities::OfflineCapabilities;
 use ketch::engine::{Capabilities, KubeVersion};
 use ketch::error::{Error, Result};
+use ketch::pull::{ChartQuery, Located};
 use ketch::values::ValueOptions;
 
-use crate::cli::ValuesArgs;
+use crate::cli::{ChartSourceArgs, ValuesArgs};
 
 impl From<&ValuesArgs> for ValueOptions {
     fn from(args: &ValuesArgs) -> Self {
@@ -46,6 +47,26 @@ impl From<&ValuesArgs> for ValueOptions {
             set_literal: args.set_literal.clone(),
         }
     }
+}
+
+/// What `--version`, `--repo`, ... ask of the chart `reference`.
+fn chart_query(reference: &str, source: &ChartSourceArgs) -> ChartQuery {
+    ChartQuery {
+        reference: reference.to_string(),
+        version: source.version.clone(),
+        devel: source.devel,
+        repo_url: source.repo.clone(),
+        repo_username: source.username.clone(),
+        repo_password: source.password.clone(),
+        verify_digest: source.verify_digest.clone(),
+        settings: None,
+        registry: (&source.registry).into(),
+    }
+}
+
+/// The chart a command was given: a path, or a reference fetched into the archive cache.
+fn locate_chart(chart: &str, source: &ChartSourceArgs) -> Result<Located> {
+    Ok(runtime()?.block_on(ketch::pull::locate(&chart_query(chart, source)))?)
 }
 
 /// The capabilities an offline render assumes, adjusted by `--kube-version` and `--api-versions`.

@@ -5,14 +5,9 @@ use crate::cli::PullArgs;
 
 pub fn run(args: &PullArgs) -> Result<()> {
     let request = PullRequest {
-        reference: args.reference.clone(),
-        version: args.version.clone(),
-        devel: args.devel,
+        query: super::chart_query(&args.reference, &args.source),
         destination: args.destination.clone(),
         untar: args.untar.then(|| args.untardir.clone()),
-        verify_digest: args.verify_digest.clone(),
-        settings: None,
-        registry: (&args.registry).into(),
     };
     let pulled = super::runtime()?.block_on(pull(&request))?;
     if args.untar {

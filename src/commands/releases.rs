@@ -22,13 +22,15 @@ pub fn chart_request(
     reuse_values: bool,
     reset_values: bool,
 ) -> Result<ChartRequest> {
+    let located = super::locate_chart(&args.chart, &args.source)?;
     if args.dependency_update {
-        super::dependency::update_first(&args.chart)?;
+        super::dependency::update_first(&located.path)?;
     }
     Ok(ChartRequest {
         name: args.release.clone(),
         namespace: args.kube.namespace.clone(),
-        chart: args.chart.clone(),
+        chart: located.path,
+        source: located.source,
         values: (&args.values).into(),
         create_namespace,
         reuse_values,

@@ -11,7 +11,7 @@ pub fn run(command: &ShowCommand) -> Result<()> {
         ShowCommand::Schema(a) => (a, &[Part::Schema]),
         ShowCommand::All(a) => (a, &[Part::Chart, Part::Values, Part::Schema, Part::Readme]),
     };
-    let chart = loader::load(&args.chart)?;
+    let chart = loader::load(&super::locate_chart(&args.chart, &args.source)?.path)?;
     let all = parts.len() > 1;
     let mut sections = Vec::new();
     for part in parts {

@@ -35,6 +35,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             "appVersion": release.chart.app_version,
             "applyMethod": release.apply_method,
             "recordedBy": recorded_by,
+            "source": release.source,
             "notes": release.notes,
         });
         if let Some(resources) = &resources {
@@ -49,6 +50,9 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     out.push_str(&format!("STATUS: {}\n", info.status));
     out.push_str(&format!("REVISION: {}\n", release.revision));
     out.push_str(&format!("CHART: {}\n", release.chart_ref()));
+    if let Some(source) = &release.source {
+        out.push_str(&format!("SOURCE: {}\n", source.describe()));
+    }
     if let Some(app) = &release.chart.app_version {
         out.push_str(&format!("APP VERSION: {app}\n"));
     }

@@ -19,11 +19,12 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
             ));
         }
     };
+    let located = super::locate_chart(chart, &args.source)?;
     if args.dependency_update {
-        super::dependency::update_first(Path::new(chart))?;
+        super::dependency::update_first(&located.path)?;
     }
     let request = RenderRequest {
-        chart: chart.into(),
+        chart: located.path,
         release: ReleaseInfo::install(release, &args.namespace),
         values: (&args.values).into(),
         capabilities: super::offline_capabilities(

@@ -11,7 +11,6 @@
 //! a refresh is asked for; archives are cached by digest ([`archives`]), so a
 //! locked chart builds again with no network.
 
-pub mod archives;
 pub mod lock;
 mod source;
 pub mod status;
@@ -21,13 +20,13 @@ use std::path::{Path, PathBuf};
 
 use reqwest::Url;
 
+use crate::archive_cache::ArchiveCache;
 use crate::chart::{self, Dependency, LoadError, Metadata};
 use crate::package::{sha256_hex, write_archive};
 use crate::registry::{RegistryError, RegistryOptions};
 use crate::repo::fetch::{self, Fetcher, MAX_ARCHIVE_SIZE};
 use crate::repo::{Credentials, RepoError, RepoSettings, Repository};
 use crate::version::{Constraint, Version, highest_match, parse_version, same_version};
-use archives::ArchiveCache;
 use lock::{ChartLock, LOCK_FILE, LockedDependency, requirements_digest};
 use source::{Origin, RepoIndexes};
 
@@ -586,9 +585,13 @@ fn check_local_cycles(
 async fn fetch_all(pinned: &[Pinned], options: &DepOptions) -> Result<Vec<Fetched>, DepError> {
     let cache = ArchiveCache::new(&options.settings.cache_dir);
     let fetcher = Fetcher::new()?;
+    let registry = RegistryOptions {
+        archive_cache: Some(cache.clone()),
+        ..options.registry.clone()
+    };
     let jobs = pinned
         .iter()
-        .map(|p| fetch_one(p, &cache, &fetcher, &options.registry));
+        .map(|p| fetch_one(p, &cache, &fetcher, &registry));
     let fetched = fetch::until_interrupted(async {
         Ok::<_, DepError>(futures::future::join_all(jobs).await)
     })

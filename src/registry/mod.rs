@@ -20,6 +20,7 @@ use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use reqwest::header::HeaderValue;
 
+use crate::archive_cache::ArchiveCache;
 use crate::chart::LoadError;
 use crate::chart::loader::MAX_CHART_SIZE;
 use crate::version::{Constraint, Version, cmp_precedence};
@@ -45,6 +46,9 @@ pub struct RegistryOptions {
     /// Where `ketch registry login` keeps credentials; `None` is the default location
     /// (`KETCH_CONFIG_HOME`). Docker's `~/.docker/config.json` is consulted after it.
     pub credentials: Option<CredentialStore>,
+    /// Archives already downloaded, by sha256: a pull whose chart layer is cached reads the
+    /// manifest only; a downloaded layer is added.
+    pub archive_cache: Option<ArchiveCache>,
 }
 
 /// A chart archive pulled from a registry.
@@ -58,6 +62,8 @@ pub struct PulledChart {
     /// Chart name and version from the archive's Chart.yaml.
     pub name: String,
     pub version: String,
+    /// Read from [`RegistryOptions::archive_cache`]: no blob was downloaded.
+    pub cached: bool,
 }
 
 /// Where a chart was pushed.
@@ -305,6 +311,7 @@ struct Session {
     auth: RegistryAuth,
     registry: String,
     plain: bool,
+    cache: Option<ArchiveCache>,
 }
 
 impl Session {
@@ -337,6 +344,7 @@ impl Session {
             auth,
             registry: reference.registry.clone(),
             plain,
+            cache: opts.archive_cache.clone(),
         })
     }
 
@@ -384,6 +392,72 @@ impl Session {
             manifest::chart_layer(&oci_manifest).ok_or_else(|| RegistryError::NoChartLayer {
                 reference: shown.clone(),
             })?;
+        let cached = self.cached_layer(&layer.digest, &shown)?;
+        let bytes = match &cached {
+            Some(bytes) => bytes.clone(),
+            None => self.pull_layer(reference, &oci, layer).await?,
+        };
+        let (name, version) = chart_identity(&bytes, &shown)?;
+        if name != reference.name() {
+            return Err(RegistryError::Mismatch {
+                reference: shown,
+                field: "name",
+                expected: reference.name().to_string(),
+                found: name,
+            });
+        }
+        if let Some(tag) = &reference.tag
+            && reference.digest.is_none()
+            && version_to_tag(&version) != *tag
+        {
+            return Err(RegistryError::Mismatch {
+                reference: shown,
+                field: "version",
+                expected: tag_to_version(tag),
+                found: version,
+            });
+        }
+        if cached.is_none()
+            && let Some(cache) = &self.cache
+        {
+            cache.put(
+                crate::repo::fetch::digest_hex(&layer.digest).as_str(),
+                &bytes,
+            );
+        }
+        Ok(PulledChart {
+            bytes,
+            digest,
+            name,
+            version,
+            cached: cached.is_some(),
+        })
+    }
+
+    /// The chart layer from the archive cache, if it is there.
+    fn cached_layer(&self, digest: &str, shown: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+        let Some(cache) = &self.cache else {
+            return Ok(None);
+        };
+        let Some(hex) = digest.strip_prefix("sha256:") else {
+            return Ok(None);
+        };
+        cache.get(hex).map_err(|t| RegistryError::DigestMismatch {
+            reference: format!("{shown} (cached as {})", t.path.display()),
+            expected: digest.to_string(),
+            actual: format!("sha256:{}", t.actual),
+        })
+    }
+
+    /// Downloads the chart layer, within [`MAX_CHART_SIZE`] and the download timeouts, and
+    /// checks it against its digest.
+    async fn pull_layer(
+        &self,
+        reference: &ChartReference,
+        oci: &oci_client::Reference,
+        layer: &oci_client::manifest::OciDescriptor,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let shown = reference.to_string();
         let too_large = |size: u64| RegistryError::TooLarge {
             reference: shown.clone(),
             size,
@@ -395,7 +469,7 @@ impl Session {
         }
         let mut stream = self
             .client
-            .pull_blob_stream(&oci, layer)
+            .pull_blob_stream(oci, layer)
             .await
             .map_err(|e| self.error(reference, e))?;
         let mut bytes = Vec::with_capacity(declared as usize);
@@ -423,32 +497,7 @@ impl Session {
                 actual,
             });
         }
-        let (name, version) = chart_identity(&bytes, &shown)?;
-        if name != reference.name() {
-            return Err(RegistryError::Mismatch {
-                reference: shown,
-                field: "name",
-                expected: reference.name().to_string(),
-                found: name,
-            });
-        }
-        if let Some(tag) = &reference.tag
-            && reference.digest.is_none()
-            && version_to_tag(&version) != *tag
-        {
-            return Err(RegistryError::Mismatch {
-                reference: shown,
-                field: "version",
-                expected: tag_to_version(tag),
-                found: version,
-            });
-        }
-        Ok(PulledChart {
-            bytes,
-            digest,
-            name,
-            version,
-        })
+        Ok(bytes)
     }
 
     async fn push(

@@ -86,6 +86,7 @@ mod tests {
             hooks: vec![],
             notes: Some("hi".into()),
             apply_method: ApplyMethod::Ssa,
+            source: None,
             info: None,
         }
     }

@@ -19,7 +19,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::chart::Metadata;
+use crate::chart::{ChartSource, Metadata};
 use crate::manifest::Object;
 
 pub use lock::{LockOptions, ReleaseLock};
@@ -186,6 +186,9 @@ pub struct Release {
     #[serde(default)]
     pub notes: Option<String>,
     pub apply_method: ApplyMethod,
+    /// Where the chart came from when it was taken by reference (repository, registry, URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ChartSource>,
     /// Status and timestamps; stored in the Secret's metadata, not the payload.
     #[serde(skip)]
     pub info: Option<Info>,
@@ -235,6 +238,9 @@ pub struct Summary {
     pub apply_method: String,
     /// Whose record this is: ketch's, or Helm's (a release Helm installed).
     pub recorded_by: Recorder,
+    /// `REFERENCE VERSION (sha256:...)` of a chart taken by reference ([`ChartSource::describe`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     #[serde(flatten)]
     pub info: Info,
 }
@@ -268,6 +274,7 @@ impl Summary {
             app_version: release.chart.app_version.clone().unwrap_or_default(),
             apply_method: release.apply_method.to_string(),
             recorded_by: Recorder::Helm,
+            source: None,
             info: release.info.clone().unwrap_or_else(Info::unknown),
         }
     }

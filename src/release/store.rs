@@ -34,6 +34,7 @@ const ANN_FIRST: &str = "ketch.dev/first-deployed";
 const ANN_LAST: &str = "ketch.dev/last-deployed";
 const ANN_DELETED: &str = "ketch.dev/deleted";
 const ANN_DESCRIPTION: &str = "ketch.dev/description";
+const ANN_SOURCE: &str = "ketch.dev/chart-source";
 const DATA_KEY: &str = "release";
 
 #[derive(Debug, thiserror::Error)]
@@ -398,6 +399,9 @@ fn head_annotations(release: &Release, info: &Info, parts: usize) -> BTreeMap<St
     if let Some(deleted) = &info.deleted {
         a.insert(ANN_DELETED.into(), deleted.clone());
     }
+    if let Some(source) = &release.source {
+        a.insert(ANN_SOURCE.into(), source.describe());
+    }
     a
 }
 
@@ -438,6 +442,7 @@ fn summary(secret: &PartialObjectMeta<Secret>) -> Option<Summary> {
             .unwrap_or_default()
             .to_string(),
         recorded_by: Recorder::Ketch,
+        source: annotation(meta, ANN_SOURCE).map(str::to_string),
         info: info(meta),
     })
 }

@@ -7,6 +7,7 @@ mod dependencies;
 mod helm_charts;
 mod helm_lint;
 mod packaging;
+mod references;
 mod releases;
 mod rendering;
 mod repositories;

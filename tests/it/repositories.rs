@@ -10,7 +10,7 @@ use std::process::Command;
 use ketch::repo::{ChartVersion, IndexFile};
 use sha2::{Digest, Sha256};
 
-use crate::support::{Home, REPO, Server, files_in, sha256, write_chart};
+use crate::support::{self, Home, REPO, Server, files_in, sha256, write_chart};
 
 /// An archive whose one entry climbs out of the chart directory.
 fn hostile_archive() -> Vec<u8> {
@@ -183,16 +183,7 @@ fn repo_index_refuses_hostile_archives() {
 
 /// A server with demo 1.0.0, 1.2.3 and 2.0.0-rc.1 under /charts.
 fn demo_repository(home: &Home) -> Server {
-    let server = Server::start();
-    for version in ["1.0.0", "1.2.3", "2.0.0-rc.1"] {
-        let archive = home.package_demo("published", version);
-        server.serve_file(&format!("/charts/demo-{version}.tgz"), &archive);
-    }
-    let published = home.path("published");
-    let url = format!("{}/charts", server.url);
-    home.ok(&["repo", "index", published.to_str().unwrap(), "--url", &url]);
-    server.serve_file("/charts/index.yaml", &published.join("index.yaml"));
-    server
+    support::demo_repository(home, &["1.0.0", "1.2.3", "2.0.0-rc.1"])
 }
 
 #[test]
@@ -416,16 +407,13 @@ fn credentials_are_sent_only_to_the_repositorys_own_server() {
     home.ok(&["dep", "update", parent.to_str().unwrap()]);
     assert_eq!(files_in(&parent.join("charts")), ["demo-1.2.3.tgz"]);
 
+    // dep update found 1.2.3 (its digest in the index) in the archive cache the first pull
+    // filled; the bare URL has no digest to look up, so it was downloaded again.
     let seen = elsewhere.requests();
     let paths: Vec<&str> = seen.iter().map(|(path, _)| path.as_str()).collect();
     assert_eq!(
         paths,
-        [
-            "/demo-1.2.3.tgz",
-            "/demo-2.0.0-rc.1.tgz",
-            "/demo-1.2.3.tgz",
-            "/demo-1.2.3.tgz"
-        ]
+        ["/demo-1.2.3.tgz", "/demo-2.0.0-rc.1.tgz", "/demo-1.2.3.tgz"]
     );
     for (path, auth) in &seen {
         assert_eq!(auth, &None, "credentials sent to another server for {path}");
@@ -732,9 +720,9 @@ fn an_interrupted_pull_leaves_nothing() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the download has begun: its temporary file is there.
+    // Wait until the download has begun: the server got the request.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while files_in(&out).is_empty() {
+    while server.requests().is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "the download never started"
@@ -750,6 +738,12 @@ fn an_interrupted_pull_leaves_nothing() {
     assert_eq!(result.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&result.stderr).contains("interrupted"));
     assert!(files_in(&out).is_empty(), "left: {:?}", files_in(&out));
+    let cached = home.cache().join("charts").join("sha256");
+    assert!(
+        files_in(&cached).is_empty(),
+        "cached: {:?}",
+        files_in(&cached)
+    );
 }
 
 #[test]

@@ -254,6 +254,20 @@ impl Home {
     }
 }
 
+/// A server with the demo chart at `versions` under `/charts` (archives and index.yaml).
+pub fn demo_repository(home: &Home, versions: &[&str]) -> Server {
+    let server = Server::start();
+    for version in versions {
+        let archive = home.package_demo("published", version);
+        server.serve_file(&format!("/charts/demo-{version}.tgz"), &archive);
+    }
+    let published = home.path("published");
+    let url = format!("{}/charts", server.url);
+    home.ok(&["repo", "index", published.to_str().unwrap(), "--url", &url]);
+    server.serve_file("/charts/index.yaml", &published.join("index.yaml"));
+    server
+}
+
 /// Writes a minijinja chart `name` at `version` into `home/dir` with `dependencies` (YAML list
 /// items, or empty); its one template makes a ConfigMap named after the chart (or its alias).
 /// Runs the `ketch` binary in `dir`, `KETCH_LOG` unset (warnings shown as users see them).

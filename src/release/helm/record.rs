@@ -154,6 +154,7 @@ pub fn to_release(record: &Value, namespace: &str) -> Result<Release, CodecError
             Some("ssa") => ApplyMethod::Ssa,
             _ => ApplyMethod::Client,
         },
+        source: None,
         info: Some(Info {
             status: status(record),
             first_deployed: time("first_deployed"),

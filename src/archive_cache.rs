@@ -1,6 +1,7 @@
-//! Downloaded dependency archives, kept under ketch's cache directory by
-//! content (`charts/sha256/HEX.tgz`), so `dep build` of a locked chart needs
-//! no network once the archives were fetched. A cached file is trusted only
+//! Downloaded chart archives (dependencies, and charts taken by reference),
+//! kept under ketch's cache directory by content (`charts/sha256/HEX.tgz`), so
+//! `dep build` of a locked chart, or a second install of a chart version whose
+//! digest is known, needs no download. A cached file is trusted only
 //! after its content hashes to its name again.
 
 use std::path::{Path, PathBuf};
@@ -48,8 +49,16 @@ impl ArchiveCache {
     /// Stores `bytes` under their sha256. A cache that cannot be written only
     /// costs a download later, so failures are ignored.
     pub fn put(&self, sha256: &str, bytes: &[u8]) {
-        if std::fs::create_dir_all(&self.dir).is_ok() {
-            let _ = AtomicFile::write(&self.path(sha256), bytes);
+        let _ = self.store(sha256, bytes);
+    }
+
+    /// Stores `bytes` under their sha256 (unless there already) and returns the file's path.
+    pub fn store(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let path = self.path(sha256);
+        if !path.is_file() {
+            std::fs::create_dir_all(&self.dir)?;
+            AtomicFile::write(&path, bytes)?;
         }
+        Ok(path)
     }
 }
