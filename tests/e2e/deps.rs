@@ -12,7 +12,7 @@ use super::support::{
 };
 
 /// The registry's access log (`tests/cluster/up` exports its path).
-fn registry_log() -> PathBuf {
+pub(super) fn registry_log() -> PathBuf {
     PathBuf::from(std::env::var_os("KETCH_TEST_REGISTRY_LOG").unwrap_or_else(|| {
         panic!(
             "KETCH_TEST_REGISTRY_LOG is not set: start the test cluster with `tests/cluster/up`, \

@@ -25,6 +25,7 @@ mod deps;
 mod helm_charts;
 mod ml_stack;
 mod pull;
+mod references;
 mod registry;
 mod releases;
 mod smoke;
