@@ -32,7 +32,7 @@ fn registry_requests(path: &str) -> usize {
 }
 
 /// The file names in `dir` with their sha256.
-fn snapshot(dir: &Path) -> Vec<(String, String)> {
+pub(super) fn snapshot(dir: &Path) -> Vec<(String, String)> {
     files_in(dir)
         .into_iter()
         .map(|f| {

@@ -9,7 +9,7 @@ use std::fs;
 use k8s_openapi::api::core::v1::ConfigMap;
 use serde_json::Value;
 
-use super::deps::registry_log;
+use super::deps::{registry_log, snapshot};
 use super::registry::{registry_host, unique};
 use super::support::{Home, Server, package_versions, sha256};
 use super::{TestNamespace, client};
@@ -45,16 +45,10 @@ fn archive_requests(server: &Server, path: &str) -> usize {
     server.requests().iter().filter(|(p, _)| p == path).count()
 }
 
-#[tokio::test]
-async fn charts_install_by_reference_record_their_source_and_download_once() {
-    let client = client().await;
-    let ns = TestNamespace::new(&client, "refs").await;
-    let n = ns.name.as_str();
-    let home = Home::new();
-    let configmaps = ns.api::<ConfigMap>();
-
-    // An HTTP repository with three versions of `app`.
-    let archives = package_versions(&home, "dist", "app", &["1.2.0", "1.2.5", "1.3.0"]);
+/// An HTTP repository with versions 1.2.0, 1.2.5 and 1.3.0 of `app` (archives in `home/dist`);
+/// its URL.
+fn team_repository(home: &Home) -> (Server, String) {
+    let archives = package_versions(home, "dist", "app", &["1.2.0", "1.2.5", "1.3.0"]);
     let server = Server::start();
     for archive in &archives {
         let name = archive.file_name().unwrap().to_str().unwrap();
@@ -64,7 +58,20 @@ async fn charts_install_by_reference_record_their_source_and_download_once() {
     let dist = home.path("dist");
     home.ok(&["repo", "index", dist.to_str().unwrap(), "--url", &url]);
     server.serve_file("/charts/index.yaml", &dist.join("index.yaml"));
+    (server, url)
+}
+
+#[tokio::test]
+async fn charts_install_by_reference_record_their_source_and_download_once() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "refs").await;
+    let n = ns.name.as_str();
+    let home = Home::new();
+    let configmaps = ns.api::<ConfigMap>();
+
+    let (server, url) = team_repository(&home);
     home.ok(&["repo", "add", "team", &url]);
+    let dist = home.path("dist");
 
     // REPO/CHART with a constraint, twice: one download.
     for release in ["first", "second"] {
@@ -173,4 +180,75 @@ async fn charts_install_by_reference_record_their_source_and_download_once() {
         assert_eq!(source["version"], "1.2.5");
     }
     assert_eq!(registry_gets(&blob_path), 1, "GET of the chart layer");
+}
+
+/// The same command lines run with Helm and with ketch against the same servers pick the same
+/// versions and save the same archives; installing from `oci://` with both deploys the same
+/// version.
+#[tokio::test]
+async fn helm_and_ketch_resolve_the_same_references_to_the_same_archives() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "refs-helm").await;
+    let n = ns.name.as_str();
+    let home = Home::new();
+    let (_server, url) = team_repository(&home);
+    home.ok(&["repo", "add", "team", &url]);
+    home.helm(&["repo", "add", "team", &url]);
+    let remote = format!("oci://{}/{}", registry_host(), unique("refs-helm"));
+    for version in ["1.2.0", "1.2.5"] {
+        let archive = home.path(&format!("dist/app-{version}.tgz"));
+        home.ok(&["push", archive.to_str().unwrap(), &remote]);
+    }
+    let oci = format!("{remote}/app");
+    let archive_url = format!("{url}/app-1.2.0.tgz");
+    let table: [&[&str]; 5] = [
+        &["team/app", "--version", "~1.2"],
+        &["team/app"],
+        &["app", "--repo", &url, "--version", "<1.2.5"],
+        &[&oci, "--version", "1.2.5", "--plain-http"],
+        &[&archive_url],
+    ];
+    for (i, line) in table.iter().enumerate() {
+        let helm_dir = home.path(&format!("helm-{i}"));
+        let ketch_dir = home.path(&format!("ketch-{i}"));
+        // Helm does not make its destination.
+        fs::create_dir_all(&helm_dir).unwrap();
+        home.helm(&[&["pull"], *line, &["-d", helm_dir.to_str().unwrap()]].concat());
+        home.ok(&[&["pull"], *line, &["-d", ketch_dir.to_str().unwrap()]].concat());
+        assert_eq!(snapshot(&helm_dir), snapshot(&ketch_dir), "pull {line:?}");
+        assert_eq!(snapshot(&ketch_dir).len(), 1, "pull {line:?}");
+    }
+
+    // Helm installs Helm charts: a Go-template chart, pushed by ketch.
+    let chart = home.path("helm-chart");
+    fs::create_dir_all(chart.join("templates")).unwrap();
+    fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: gochart\nversion: 2.1.0\n",
+    )
+    .unwrap();
+    fs::write(
+        chart.join("templates/configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-app\n\
+         data:\n  version: {{ .Chart.Version | quote }}\n",
+    )
+    .unwrap();
+    let dist = home.path("go-dist");
+    home.ok(&[
+        "package",
+        chart.to_str().unwrap(),
+        "-d",
+        dist.to_str().unwrap(),
+    ]);
+    let archive = dist.join("gochart-2.1.0.tgz");
+    home.ok(&["push", archive.to_str().unwrap(), &remote]);
+    let oci = format!("{remote}/gochart");
+    let install = ["--version", "~2.1", "--plain-http", "-n", n];
+    home.helm(&[&["install", "by-helm", &oci][..], &install].concat());
+    home.ok(&[&["install", "by-ketch", &oci][..], &install].concat());
+    let configmaps = ns.api::<ConfigMap>();
+    for release in ["by-helm", "by-ketch"] {
+        let cm = configmaps.get(&format!("{release}-app")).await.unwrap();
+        assert_eq!(cm.data.unwrap()["version"], "2.1.0", "{release}");
+    }
 }
