@@ -141,15 +141,18 @@ async fn fetch_with(
             from_index(query, &repo, &index, chart, cache).await?
         }
         Reference::Url(text) => {
+            // A URL promises no digest; one given with --verify-digest is looked up in the cache.
             let url = fetch::parse_url(text)?;
             let credentials = credentials_for_url(settings, &url);
+            let (bytes, cached) =
+                cached_or_download(&url, &credentials, wanted.as_deref(), cache).await?;
             Got {
-                bytes: download(&url, &credentials).await?,
+                bytes,
                 origin: url.to_string(),
                 expected: None,
                 promised: None,
                 manifest_digest: None,
-                cached: false,
+                cached,
             }
         }
         Reference::Oci(reference) => {
@@ -228,18 +231,8 @@ async fn from_index(
     let entry = best_version(query, repo, index, chart)?;
     let (url, credentials) = fetch::archive_location(repo, chart, entry)?;
     let expected = entry.digest.as_deref().map(fetch::digest_hex);
-    let cached = match &expected {
-        Some(sha) => cache.get(sha).map_err(|t| PullError::Digest {
-            url: format!("{url} (cached as {})", t.path.display()),
-            expected: sha.clone(),
-            actual: t.actual,
-        })?,
-        None => None,
-    };
-    let (bytes, cached) = match cached {
-        Some(bytes) => (bytes, true),
-        None => (download(&url, &credentials).await?, false),
-    };
+    let (bytes, cached) =
+        cached_or_download(&url, &credentials, expected.as_deref(), cache).await?;
     Ok(Got {
         bytes,
         origin: url.to_string(),
@@ -248,6 +241,27 @@ async fn from_index(
         manifest_digest: None,
         cached,
     })
+}
+
+/// The archive with sha256 `expected` from the cache (`true`), or `url` downloaded.
+async fn cached_or_download(
+    url: &Url,
+    credentials: &Credentials,
+    expected: Option<&str>,
+    cache: &ArchiveCache,
+) -> Result<(Vec<u8>, bool), PullError> {
+    let cached = match expected {
+        Some(sha) => cache.get(sha).map_err(|t| PullError::Digest {
+            url: format!("{url} (cached as {})", t.path.display()),
+            expected: sha.to_string(),
+            actual: t.actual,
+        })?,
+        None => None,
+    };
+    match cached {
+        Some(bytes) => Ok((bytes, true)),
+        None => Ok((download(url, credentials).await?, false)),
+    }
 }
 
 async fn download(url: &Url, credentials: &Credentials) -> Result<Vec<u8>, PullError> {

@@ -5,7 +5,7 @@
 
 use std::fs;
 
-use super::support::{self, Home, Server, files_in};
+use super::support::{self, Home, Server, files_in, sha256};
 
 /// A repository holding the demo chart at `versions`, added as `demo`; its URL.
 fn demo_repository(home: &Home, versions: &[&str]) -> (Server, String) {
@@ -78,6 +78,15 @@ fn a_repository_url_and_an_archive_url_work_without_adding_anything() {
         rendered,
         home.ok(&["template", "r", local.to_str().unwrap()])
     );
+    // A URL promises no digest: downloaded again, unless --verify-digest names one the cache has.
+    home.ok(&["template", "r", &url]);
+    let pinned = format!("sha256:{}", sha256(&local));
+    home.ok(&["template", "r", &url, "--verify-digest", &pinned]);
+    // `--repo` without --version fetched 1.1.0 once, then the two bare URLs.
+    assert_eq!(requests_for(&server, "/charts/demo-1.1.0.tgz"), 3);
+    let wrong = format!("sha256:{}", "1".repeat(64));
+    let err = home.fails(&["template", "r", &url, "--verify-digest", &wrong]);
+    assert!(err.contains("digest mismatch"), "{err}");
 }
 
 #[test]
