@@ -302,12 +302,10 @@ fn best_version<'a>(
                 None => format!("{}/{chart}", repo.name),
             },
             constraint: constraint_text.to_string(),
-            available: versions
-                .iter()
-                .take(5)
-                .map(|v| v.version.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            available: {
+                let all: Vec<String> = versions.iter().map(|v| v.version.clone()).collect();
+                crate::version::closest(constraint_text, &all, 5).join(", ")
+            },
         })
 }
 

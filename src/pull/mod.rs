@@ -40,7 +40,7 @@ pub enum PullError {
     )]
     ChartNotFound { repo: String, chart: String },
     #[error(
-        "{reference}: no version matches {constraint:?} (newest: {available}); pass --version, or --devel for prereleases"
+        "{reference}: no version matches {constraint:?} (closest: {available}); pass another --version, or --devel for prereleases"
     )]
     NoMatchingVersion {
         reference: String,

@@ -99,7 +99,7 @@ pub enum RegistryError {
     },
     #[error(
         "{reference}: no version matches {constraint}{}",
-        available_hint(available)
+        available_hint(constraint, available)
     )]
     NoMatchingVersion {
         reference: String,
@@ -169,17 +169,17 @@ pub enum RegistryError {
     LoginFailed { registry: String, message: String },
 }
 
-fn available_hint(available: &[String]) -> String {
+fn available_hint(constraint: &str, available: &[String]) -> String {
     if available.is_empty() {
         "; the repository has no chart versions".into()
     } else {
-        let shown: Vec<&str> = available.iter().take(10).map(String::as_str).collect();
+        let shown = crate::version::closest(constraint, available, 10);
         let more = if available.len() > shown.len() {
             ", ..."
         } else {
             ""
         };
-        format!("; available: {}{more}", shown.join(", "))
+        format!("; closest: {}{more}", shown.join(", "))
     }
 }
 

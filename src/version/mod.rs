@@ -144,9 +144,59 @@ pub fn highest_match<'a>(
         .max_by(|a, b| cmp_precedence(a, b).then_with(|| a.cmp(b)))
 }
 
+/// For a "no version matches" message: up to `n` of `available` around the first version
+/// written in `constraint` (`~1.4`: those just above and below 1.4.0), newest first; without
+/// one, the newest `n`.
+pub fn closest<'a>(constraint: &str, available: &'a [String], n: usize) -> Vec<&'a str> {
+    let written: String = constraint
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+        .collect();
+    let target = written
+        .trim_end_matches(".x")
+        .trim_end_matches(".X")
+        .trim_end_matches(".*");
+    let Ok(target) = parse_version(target) else {
+        return available.iter().take(n).map(String::as_str).collect();
+    };
+    let mut sorted: Vec<(&str, Version)> = available
+        .iter()
+        .filter_map(|text| Some((text.as_str(), parse_version(text).ok()?)))
+        .collect();
+    sorted.sort_by(|(_, a), (_, b)| cmp_precedence(a, b));
+    // Outwards from where `target` would sit: the next version up first, then down, ...
+    let at = sorted.partition_point(|(_, v)| cmp_precedence(v, &target).is_lt());
+    let (mut up, mut down) = (at, at);
+    let mut near = Vec::new();
+    while near.len() < n && (up < sorted.len() || down > 0) {
+        if up < sorted.len() {
+            near.push(sorted[up].clone());
+            up += 1;
+        }
+        if near.len() < n && down > 0 {
+            down -= 1;
+            near.push(sorted[down].clone());
+        }
+    }
+    near.sort_by(|(_, a), (_, b)| cmp_precedence(b, a));
+    near.into_iter().map(|(text, _)| text).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn closest_versions_surround_the_constraint() {
+        let available: Vec<String> = ["3.0.0", "2.1.0", "1.5.0", "1.3.2", "1.3.0", "0.9.0"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(closest("~1.4", &available, 3), ["2.1.0", "1.5.0", "1.3.2"]);
+        assert_eq!(closest(">= 2.5, < 3", &available, 2), ["3.0.0", "2.1.0"]);
+        assert_eq!(closest("1.x", &available, 1), ["1.3.0"]);
+        assert_eq!(closest("*", &available, 2), ["3.0.0", "2.1.0"]);
+    }
 
     fn v(s: &str) -> Version {
         match Version::parse(s) {

@@ -253,8 +253,7 @@ async fn push_list_and_pull_by_tag_constraint_and_digest() {
     match registry::pull_chart(&reference, Some(">5"), &options).await {
         Err(e @ RegistryError::NoMatchingVersion { .. }) => {
             assert!(
-                e.to_string()
-                    .contains("available: 2.0.0-rc.1, 1.2.0+build.3"),
+                e.to_string().contains("closest: 2.0.0-rc.1, 1.2.0+build.3"),
                 "{e}"
             );
         }
