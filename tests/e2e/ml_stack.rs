@@ -501,6 +501,104 @@ model-server:
     );
 }
 
+/// The HTTPRoute's weighted split (the rule without header matches): backend name → weight.
+async fn route_weights(ns: &TestNamespace) -> BTreeMap<String, i64> {
+    let gvk = kube::api::GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", "HTTPRoute");
+    let resource = kube::api::ApiResource::from_gvk(&gvk);
+    let routes: Api<kube::api::DynamicObject> =
+        Api::namespaced_with(ns.client.clone(), &ns.name, &resource);
+    let route = routes
+        .get("iris-model-server")
+        .await
+        .expect("the HTTPRoute");
+    let rules = route.data["spec"]["rules"]
+        .as_array()
+        .expect("rules")
+        .clone();
+    let split = rules
+        .iter()
+        .find(|r| r["matches"][0].get("headers").is_none())
+        .expect("a rule without header matches");
+    split["backendRefs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["name"].as_str().unwrap().to_string(),
+                b["weight"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Each variant Deployment's `deployment.kubernetes.io/revision`: it changes only when the
+/// pod template does (a rollout).
+async fn rollouts(deployments: &Api<Deployment>) -> (String, String) {
+    (
+        template(deployments, STABLE).await.1,
+        template(deployments, CANARY).await.1,
+    )
+}
+
+/// `examples/canary.yaml` through the Gateway API: the HTTPRoute splits 90/10; shifting to 50/50
+/// is one upgrade that replaces no pod; promoting the canary is one upgrade that rolls only the
+/// stable variant's pods (to the canary's model and image).
+#[tokio::test]
+async fn a_gateway_canary_shifts_and_is_promoted_with_one_upgrade_each() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "canary").await;
+    let chart = shipped("ml-stack").display().to_string();
+    let canary = shipped("ml-stack/examples/canary.yaml")
+        .display()
+        .to_string();
+    let step = |command: &str, set: Option<&str>| {
+        let mut args = vec![command, RELEASE, &chart, "-n", &ns.name, "-f", &canary];
+        if let Some(set) = set {
+            args.extend(["--set", set]);
+        }
+        args.extend(["--wait", "--timeout", "120s"]);
+        ok(&args);
+    };
+    let deployments: Api<Deployment> = ns.api();
+
+    step("install", None);
+    let weights = |stable: i64, canary: i64| {
+        BTreeMap::from([(STABLE.to_string(), stable), (CANARY.to_string(), canary)])
+    };
+    assert_eq!(route_weights(&ns).await, weights(90, 10));
+    let installed = rollouts(&deployments).await;
+
+    step(
+        "upgrade",
+        Some("model-server.variants[0].weight=50,model-server.variants[1].weight=50"),
+    );
+    assert_eq!(route_weights(&ns).await, weights(50, 50));
+    assert_eq!(
+        rollouts(&deployments).await,
+        installed,
+        "a weight shift rolled pods"
+    );
+
+    step(
+        "upgrade",
+        Some(
+            "model-server.variants[0].weight=100,model-server.variants[1].weight=0,\
+             model-server.variants[0].modelVersion=1.5.0,model-server.variants[0].imageTag=1.5.0",
+        ),
+    );
+    assert_eq!(route_weights(&ns).await, weights(100, 0));
+    let (stable, canary) = rollouts(&deployments).await;
+    assert_ne!(
+        stable, installed.0,
+        "promotion did not roll the stable variant"
+    );
+    assert_eq!(canary, installed.1, "promotion rolled the canary");
+    let (template, _) = template(&deployments, STABLE).await;
+    assert!(image(&template).ends_with(":1.5.0"), "{}", image(&template));
+    assert_eq!(annotation(&template, "ml.ketch.dev/model-version"), "1.5.0");
+}
+
 /// The umbrella with its optional Helm dependency switched on: the Pushgateway (Prometheus
 /// community's chart, Go templates, from the corpus as `ketch dep build` would vendor it)
 /// renders and runs beside the Jinja subcharts in one release.

@@ -9,7 +9,7 @@ use ketch::engine::Capabilities;
 use ketch::lint::{LintRequest, Severity};
 use ketch::values::ValueOptions;
 
-const EXAMPLES: [&str; 3] = ["dev", "prod", "iris"];
+const EXAMPLES: [&str; 4] = ["dev", "prod", "iris", "canary"];
 
 fn shipped(chart: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -143,4 +143,38 @@ fn schema_errors_are_one_clear_message_each() {
     );
     let err = schema_error("model-server", "variants[0].nmae=x");
     assert!(err.contains("'nmae' was unexpected"), "{err}");
+}
+
+/// Values the schema cannot judge alone fail the render with the JSON path and what to write.
+#[test]
+fn bad_ml_values_name_the_path_and_the_fix() {
+    let canary = || example("canary");
+    let set = |values: ValueOptions, set: &str| ValueOptions {
+        set: vec![set.into()],
+        ..values
+    };
+    let err = render(
+        "ml-stack",
+        set(canary(), "model-server.variants[1].weight=5"),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains(
+            "variants[*].weight: the weights add up to 95 (stable=90, canary=5); they must add \
+             up to 100, e.g. variants[1].weight=10"
+        ),
+        "{err}"
+    );
+    let err = render(
+        "model-server",
+        set(
+            ValueOptions::default(),
+            "gateway.enabled=true,gateway.parentRefs=null",
+        ),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("gateway.parentRefs is empty: name the Gateway"),
+        "{err}"
+    );
 }
