@@ -5,8 +5,9 @@
 //!
 //! Ready means: Deployment, StatefulSet and DaemonSet rolled out (the
 //! controller saw the latest generation, all replicas updated and available,
-//! no old ones left); Job complete; Pod ready or succeeded; PersistentVolumeClaim
-//! bound; CustomResourceDefinition established; anything else, its
+//! no old ones left); Job complete (or suspended: queued for admission); Pod
+//! ready or succeeded; PersistentVolumeClaim bound; CustomResourceDefinition
+//! established; anything else, its
 //! `status.observedGeneration` caught up and its `Ready` condition (if any) true.
 
 pub mod readiness;

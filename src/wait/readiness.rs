@@ -143,6 +143,10 @@ fn job(j: &Value) -> Readiness {
     if let Some(("True", _)) = condition(j, "Complete") {
         return Readiness::Ready;
     }
+    // Suspended: waiting for a queue (Kueue) or a person to start it, which --wait cannot bring.
+    if j.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+        return Readiness::Ready;
+    }
     let want = int(j, "/spec/completions").unwrap_or(1);
     let done = int(j, "/status/succeeded").unwrap_or(0);
     Readiness::Pending(format!("{done}/{want} completions"))
@@ -388,6 +392,11 @@ mod tests {
         assert_eq!(readiness("Job", &complete), Readiness::Ready);
         let failed = json!({"status": {"conditions": [{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}]}});
         assert!(matches!(readiness("Job", &failed), Readiness::Failed(_)));
+        let queued = json!({"spec": {"suspend": true, "completions": 4}, "status": {}});
+        assert_eq!(readiness("Job", &queued), Readiness::Ready);
+        let running =
+            json!({"spec": {"suspend": false, "completions": 4}, "status": {"succeeded": 1}});
+        assert!(matches!(readiness("Job", &running), Readiness::Pending(_)));
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod references;
 mod registry;
 mod releases;
 mod smoke;
+mod training;
 mod workloads;
 // Shared with the integration tests: ketch run with its own config and cache homes.
 #[allow(dead_code)]

@@ -177,4 +177,23 @@ fn bad_ml_values_name_the_path_and_the_fix() {
         err.contains("gateway.parentRefs is empty: name the Gateway"),
         "{err}"
     );
+    let err = render(
+        "trainer",
+        set(ValueOptions::default(), "distributed.enabled=true"),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("distributed.workers=4 pods share the data volume")
+            && err.contains("persistence.accessModes=[ReadWriteMany]"),
+        "{err}"
+    );
+    let err = render(
+        "trainer",
+        set(ValueOptions::default(), "jobSpec.restartPolicy=OnFailure"),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("jobSpec.podFailurePolicy needs jobSpec.restartPolicy=Never"),
+        "{err}"
+    );
 }
