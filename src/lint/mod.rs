@@ -2,11 +2,13 @@
 //!
 //! A ketch chart (`ketch.dev/engine: minijinja`) is checked for metadata,
 //! values schema, templates, Kubernetes schemas and the practices ML platform
-//! teams expect of what it deploys. A Helm chart is checked with Helm's own
+//! teams expect of what it deploys ([`practices`], and [`ml`] for GPUs, LLM
+//! servers, model versions, canaries and training schedules). A Helm chart is checked with Helm's own
 //! rules ([`helm`]), so that `ketch lint` and `helm lint` find the same.
 
 mod deprecations;
 mod helm;
+mod ml;
 mod practices;
 
 use std::io::Read;
@@ -199,7 +201,9 @@ impl LintRequest<'_> {
         }
         for object in &objects {
             practices::check_object(object, &mut report.findings);
+            ml::check_object(object, &mut report.findings);
         }
+        ml::check_manifest(&objects, &mut report.findings);
         report
     }
 }

@@ -125,7 +125,7 @@ fn walk_secrets(
 }
 
 /// The pod spec of a workload, wherever its kind keeps it.
-fn pod_spec(object: &Object) -> Option<&Value> {
+pub(super) fn pod_spec(object: &Object) -> Option<&Value> {
     let spec = object.data.get("spec")?;
     match object.kind() {
         "Pod" => Some(spec),
@@ -144,7 +144,7 @@ fn pod_spec(object: &Object) -> Option<&Value> {
     }
 }
 
-fn list<'a>(value: &'a Value, key: &str) -> Vec<&'a Value> {
+pub(super) fn list<'a>(value: &'a Value, key: &str) -> Vec<&'a Value> {
     value
         .get(key)
         .and_then(Value::as_array)

@@ -9,6 +9,8 @@ use ketch::engine::Capabilities;
 use ketch::lint::{LintRequest, Severity};
 use ketch::values::ValueOptions;
 
+use crate::support;
+
 const EXAMPLES: [&str; 4] = ["dev", "prod", "iris", "canary"];
 
 fn shipped(chart: &str) -> PathBuf {
@@ -196,4 +198,25 @@ fn bad_ml_values_name_the_path_and_the_fix() {
         err.contains("jobSpec.podFailurePolicy needs jobSpec.restartPolicy=Never"),
         "{err}"
     );
+}
+
+/// `ketch lint` warns about ML mistakes in what the values make of the charts, and `--strict`
+/// refuses them.
+#[test]
+fn lint_warns_about_gpu_placement_and_unpinned_models() {
+    let args = [
+        "lint",
+        "charts/model-server",
+        "--set",
+        "gpu.enabled=true,model.version=latest",
+    ];
+    let out = support::ketch_in(support::REPO, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("(gpu-placement)") && stdout.contains("(model-version)"),
+        "{stdout}"
+    );
+    let strict = support::ketch_in(support::REPO, &[&args[..], &["--strict"]].concat());
+    assert_eq!(strict.status.code(), Some(1));
 }
