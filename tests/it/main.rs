@@ -6,6 +6,7 @@ mod convert;
 mod dependencies;
 mod helm_charts;
 mod helm_lint;
+mod model_fetch;
 mod packaging;
 mod references;
 mod releases;
