@@ -11,7 +11,7 @@ use ketch::values::ValueOptions;
 
 use crate::support;
 
-const EXAMPLES: [&str; 4] = ["dev", "prod", "iris", "canary"];
+const EXAMPLES: [&str; 5] = ["dev", "prod", "iris", "canary", "llm"];
 
 fn shipped(chart: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -219,4 +219,58 @@ fn lint_warns_about_gpu_placement_and_unpinned_models() {
     );
     let strict = support::ketch_in(support::REPO, &[&args[..], &["--strict"]].concat());
     assert_eq!(strict.status.code(), Some(1));
+}
+
+/// Autoscaling on load: HPA Pods metrics beside CPU, or a KEDA ScaledObject that scales to
+/// zero where the cluster serves KEDA's API (and a clear refusal where it does not).
+#[test]
+fn model_servers_scale_on_load_metrics_or_with_keda() {
+    let scaling = "autoscaling.enabled=true,autoscaling.metrics[0].type=Pods,\
+                   autoscaling.metrics[0].pods.metric.name=vllm_num_requests_running,\
+                   autoscaling.metrics[0].pods.target.type=AverageValue,\
+                   autoscaling.metrics[0].pods.target.averageValue=8";
+    let values = ValueOptions {
+        set: vec![scaling.into()],
+        ..Default::default()
+    };
+    let hpa = render("model-server", values).unwrap();
+    assert!(
+        hpa.contains("name: cpu") && hpa.contains("name: vllm_num_requests_running"),
+        "{hpa}"
+    );
+
+    let keda = "autoscaling.enabled=true,autoscaling.keda.enabled=true,\
+                autoscaling.keda.triggers[0].type=prometheus,\
+                autoscaling.keda.triggers[0].metadata.threshold=4";
+    let values = || ValueOptions {
+        set: vec![keda.into()],
+        ..Default::default()
+    };
+    let err = render("model-server", values()).unwrap_err();
+    assert!(
+        err.contains("autoscaling.keda.enabled needs KEDA's API"),
+        "{err}"
+    );
+    let mut request = RenderRequest::new(shipped("model-server"));
+    request.values = values();
+    request.capabilities =
+        Capabilities::default().with_api_versions(["keda.sh/v1alpha1/ScaledObject".to_string()]);
+    let rendered = request.run(&mut std::io::empty()).unwrap();
+    let kinds: Vec<&str> = rendered.manifest.objects.iter().map(|o| o.kind()).collect();
+    assert!(kinds.contains(&"ScaledObject"), "{kinds:?}");
+    assert!(!kinds.contains(&"HorizontalPodAutoscaler"), "{kinds:?}");
+    let scaled = rendered
+        .manifest
+        .objects
+        .iter()
+        .find(|o| o.kind() == "ScaledObject")
+        .unwrap();
+    assert_eq!(scaled.data["spec"]["minReplicaCount"], 0);
+    let deployment = rendered
+        .manifest
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Deployment")
+        .unwrap();
+    assert!(deployment.data["spec"].get("replicas").is_none());
 }
