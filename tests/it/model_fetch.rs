@@ -21,12 +21,7 @@ fn fetch_container(set: &str) -> Value {
         ..Default::default()
     };
     let rendered = request.run(&mut std::io::empty()).unwrap();
-    let deployment = rendered
-        .manifest
-        .objects
-        .iter()
-        .find(|o| o.kind() == "Deployment")
-        .unwrap();
+    let deployment = support::object_of_kind(&rendered.manifest.objects, "Deployment");
     let init = &deployment.data["spec"]["template"]["spec"]["initContainers"][0];
     assert_eq!(init["name"], "model-fetch");
     init.clone()

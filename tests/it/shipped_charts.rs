@@ -259,18 +259,8 @@ fn model_servers_scale_on_load_metrics_or_with_keda() {
     let kinds: Vec<&str> = rendered.manifest.objects.iter().map(|o| o.kind()).collect();
     assert!(kinds.contains(&"ScaledObject"), "{kinds:?}");
     assert!(!kinds.contains(&"HorizontalPodAutoscaler"), "{kinds:?}");
-    let scaled = rendered
-        .manifest
-        .objects
-        .iter()
-        .find(|o| o.kind() == "ScaledObject")
-        .unwrap();
+    let scaled = support::object_of_kind(&rendered.manifest.objects, "ScaledObject");
     assert_eq!(scaled.data["spec"]["minReplicaCount"], 0);
-    let deployment = rendered
-        .manifest
-        .objects
-        .iter()
-        .find(|o| o.kind() == "Deployment")
-        .unwrap();
+    let deployment = support::object_of_kind(&rendered.manifest.objects, "Deployment");
     assert!(deployment.data["spec"].get("replicas").is_none());
 }

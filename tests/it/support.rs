@@ -254,6 +254,17 @@ impl Home {
     }
 }
 
+/// The first object of `kind` in a rendered manifest (the test fails without one).
+pub fn object_of_kind<'a>(
+    objects: &'a [ketch::manifest::Object],
+    kind: &str,
+) -> &'a ketch::manifest::Object {
+    objects
+        .iter()
+        .find(|o| o.kind() == kind)
+        .unwrap_or_else(|| panic!("no {kind} rendered"))
+}
+
 /// A server with the demo chart at `versions` under `/charts` (archives and index.yaml).
 pub fn demo_repository(home: &Home, versions: &[&str]) -> Server {
     let server = Server::start();
