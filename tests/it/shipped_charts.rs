@@ -145,6 +145,18 @@ fn schema_errors_are_one_clear_message_each() {
     );
     let err = schema_error("model-server", "variants[0].nmae=x");
     assert!(err.contains("'nmae' was unexpected"), "{err}");
+    let err = schema_error("model-server", "serving.runtime=ollama");
+    assert!(
+        err.contains("serving.runtime: \"ollama\" is not one of")
+            && err.contains("custom: the image's own entrypoint; vllm, tgi, triton"),
+        "{err}"
+    );
+    let err = schema_error("model-server", "gpu.enabled=true,gpu.count=0");
+    assert!(
+        err.contains("gpu.count: 0 is less than the minimum of 1")
+            && err.contains("for none, set gpu.enabled=false"),
+        "{err}"
+    );
 }
 
 /// Values the schema cannot judge alone fail the render with the JSON path and what to write.
