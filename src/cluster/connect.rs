@@ -99,20 +99,30 @@ async fn config(options: &ConnectOptions) -> Result<(kube::Config, Source), Clus
         .as_deref()
         .map(apiserver_url)
         .transpose()?;
-    let (mut config, source) = match (read_kubeconfig(options.kubeconfig.as_deref()), apiserver) {
-        (Err(ClusterError::NoKubeconfig { .. }), Some(url)) => {
+    let kubeconfig = match read_kubeconfig(options.kubeconfig.as_deref()) {
+        Err(ClusterError::NoKubeconfig { .. }) if apiserver.is_some() => None,
+        // A kubeconfig with no context to use (an empty one) leaves the flags, as in kubectl.
+        Ok((kubeconfig, _))
+            if apiserver.is_some()
+                && options.context.is_none()
+                && kubeconfig.current_context.is_none() =>
+        {
+            None
+        }
+        read => Some(read?),
+    };
+    let (mut config, source) = match (kubeconfig, apiserver) {
+        (Some((kubeconfig, path)), _) => from_kubeconfig(kubeconfig, path, options).await?,
+        (None, url) => {
+            let url = url.unwrap_or_default();
             let config = kube::Config::new(url.parse().map_err(|e| {
                 flag_error("--kube-apiserver", format!("{url:?} is not a URL: {e}"))
             })?);
             let source = Source {
-                path: "(no kubeconfig: --kube-apiserver)".into(),
+                path: "(none: --kube-apiserver)".into(),
                 user: None,
             };
             (config, source)
-        }
-        (read, _) => {
-            let (kubeconfig, path) = read?;
-            from_kubeconfig(kubeconfig, path, options).await?
         }
     };
     apply_flags(&mut config, options)?;
@@ -480,6 +490,23 @@ mod tests {
         .unwrap();
         assert!(insecure.accept_invalid_certs);
         assert_eq!(insecure.tls_server_name.as_deref(), Some("other"));
+    }
+
+    #[tokio::test]
+    async fn an_empty_kubeconfig_leaves_the_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "apiVersion: v1\nkind: Config\n").unwrap();
+        let config = load(ConnectOptions {
+            kubeconfig: Some(empty),
+            apiserver: Some("https://kube.example:443".into()),
+            token: Some("t".into()),
+            ..ConnectOptions::default()
+        })
+        .await
+        .unwrap();
+        assert_eq!(config.cluster_url.to_string(), "https://kube.example:443/");
+        assert!(config.auth_info.token.is_some());
     }
 
     #[tokio::test]

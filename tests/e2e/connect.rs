@@ -129,8 +129,35 @@ fn small_chart(dir: &Path) -> String {
     )
 }
 
-fn succeeded(args: &[&str], out: &Output) {
-    assert!(out.status.success(), "ketch {args:?} failed: {}", text(out));
+/// `ketch install web CHART -n NS EXTRA...` with `env` on top of the test's.
+fn install(chart: &str, ns: &TestNamespace, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut args = vec!["install", "web", chart, "-n", &ns.name];
+    args.extend(extra);
+    ketch_with(&args, env)
+}
+
+/// `ketch list -n NS EXTRA...` with `env`.
+fn list(ns: &TestNamespace, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut args = vec!["list", "-n", &ns.name];
+    args.extend(extra);
+    ketch_with(&args, env)
+}
+
+fn succeeded(out: &Output) {
+    assert!(out.status.success(), "ketch failed: {}", text(out));
+}
+
+/// `out` failed with `code`; its standard error.
+fn failed(out: &Output, code: i32) -> String {
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `out` is a `ketch list` that shows the release `web`.
+fn lists_web(out: &Output) {
+    succeeded(out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("web"), "{}", text(out));
 }
 
 /// The users that made `requests`, deduplicated.
@@ -141,6 +168,20 @@ fn users(requests: &[Request]) -> Vec<String> {
     users
 }
 
+/// A plugin script that prints an ExecCredential of `api_version` with `token`.
+fn credential_plugin(dir: &Path, api_version: &str, token: &str) -> PathBuf {
+    let credential = json!({
+        "apiVersion": format!("client.authentication.k8s.io/{api_version}"),
+        "kind": "ExecCredential",
+        "status": {"token": token},
+    });
+    script(
+        dir,
+        &format!("credential-{api_version}"),
+        &format!("cat <<'EOF'\n{credential}\nEOF\n"),
+    )
+}
+
 #[tokio::test]
 async fn exec_plugin_authenticates_as_its_service_account() {
     let client = client().await;
@@ -148,29 +189,16 @@ async fn exec_plugin_authenticates_as_its_service_account() {
     let token = service_account_token(&ns, "deployer").await;
     let dir = tempfile::tempdir().unwrap();
     let chart = small_chart(dir.path());
-    let credential = |api_version: &str| json!({"apiVersion": api_version, "kind": "ExecCredential", "status": {"token": token}});
-    let v1 = script(
-        dir.path(),
-        "credential-v1",
-        &format!(
-            "cat <<'EOF'\n{}\nEOF\n",
-            credential("client.authentication.k8s.io/v1")
-        ),
-    );
-    let kubeconfig = exec_kubeconfig(dir.path(), "v1", "client.authentication.k8s.io/v1", &v1);
-    let kubeconfig = kubeconfig.to_str().unwrap();
+    let plugin = credential_plugin(dir.path(), "v1", &token);
+    let kubeconfig = exec_kubeconfig(dir.path(), "v1", "client.authentication.k8s.io/v1", &plugin);
 
     let audit = AuditLog::mark();
-    let args = [
-        "install",
-        "web",
+    succeeded(&install(
         &chart,
-        "-n",
-        &ns.name,
-        "--kubeconfig",
-        kubeconfig,
-    ];
-    succeeded(&args, &ketch_with(&args, &[]));
+        &ns,
+        &["--kubeconfig", kubeconfig.to_str().unwrap()],
+        &[],
+    ));
     let configmaps: Api<ConfigMap> = ns.api();
     assert!(configmaps.get_opt("web-cm").await.unwrap().is_some());
     let requests = audit.ketch_requests(&ns).await;
@@ -181,34 +209,18 @@ async fn exec_plugin_authenticates_as_its_service_account() {
     );
 
     // A v1beta1 plugin (older EKS, GKE and AKS plugins) works the same way.
-    let v1beta1 = script(
-        dir.path(),
-        "credential-v1beta1",
-        &format!(
-            "cat <<'EOF'\n{}\nEOF\n",
-            credential("client.authentication.k8s.io/v1beta1")
-        ),
-    );
+    let plugin = credential_plugin(dir.path(), "v1beta1", &token);
     let kubeconfig = exec_kubeconfig(
         dir.path(),
         "v1beta1",
         "client.authentication.k8s.io/v1beta1",
-        &v1beta1,
+        &plugin,
     );
-    let args = [
-        "list",
-        "-n",
-        &ns.name,
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-    ];
-    let out = ketch_with(&args, &[]);
-    succeeded(&args, &out);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("web"),
-        "{}",
-        text(&out)
-    );
+    lists_web(&list(
+        &ns,
+        &["--kubeconfig", kubeconfig.to_str().unwrap()],
+        &[],
+    ));
 }
 
 #[tokio::test]
@@ -240,18 +252,7 @@ async fn a_failing_or_missing_exec_plugin_installs_nothing() {
             plugin,
         );
         let kubeconfig = kubeconfig.to_str().unwrap();
-        let args = [
-            "install",
-            "web",
-            &chart,
-            "-n",
-            &ns.name,
-            "--kubeconfig",
-            kubeconfig,
-        ];
-        let out = ketch_with(&args, &[]);
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = failed(&install(&chart, &ns, &["--kubeconfig", kubeconfig], &[]), 1);
         let named = format!(
             "kubeconfig {kubeconfig}: user \"exec-user\": exec credential plugin \"{}\" {expected}",
             plugin.display()
@@ -284,12 +285,7 @@ async fn token_apiserver_and_ca_flags_need_no_kubeconfig() {
     let no_kubeconfig = [("KUBECONFIG", ""), ("HOME", home.as_str())];
 
     let audit = AuditLog::mark();
-    let args = [
-        "install",
-        "web",
-        &chart,
-        "-n",
-        &ns.name,
+    let flags = [
         "--kube-token",
         &token,
         "--kube-apiserver",
@@ -297,7 +293,7 @@ async fn token_apiserver_and_ca_flags_need_no_kubeconfig() {
         "--kube-ca-file",
         ca_file,
     ];
-    succeeded(&args, &ketch_with(&args, &no_kubeconfig));
+    succeeded(&install(&chart, &ns, &flags, &no_kubeconfig));
     let configmaps: Api<ConfigMap> = ns.api();
     assert!(configmaps.get_opt("web-cm").await.unwrap().is_some());
     let requests = audit.ketch_requests(&ns).await;
@@ -306,7 +302,7 @@ async fn token_apiserver_and_ca_flags_need_no_kubeconfig() {
         [format!("system:serviceaccount:{}:deployer", ns.name)]
     );
 
-    // The same through the environment, with the server name the certificate holds (the URL's
+    // The same through the environment, with a server name the certificate holds (the URL's
     // host is 127.0.0.1).
     let env = [
         ("KUBECONFIG", ""),
@@ -316,37 +312,16 @@ async fn token_apiserver_and_ca_flags_need_no_kubeconfig() {
         ("KETCH_KUBECAFILE", ca_file),
         ("KETCH_KUBETLS_SERVER_NAME", "kubernetes.default"),
     ];
-    let args = ["list", "-n", &ns.name];
-    let out = ketch_with(&args, &env);
-    succeeded(&args, &out);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("web"),
-        "{}",
-        text(&out)
-    );
+    lists_web(&list(&ns, &[], &env));
 
     // A server name the certificate does not hold is refused.
-    let args = [
-        "list",
-        "-n",
-        &ns.name,
-        "--kube-tls-server-name",
-        "wrong.example",
-    ];
-    let out = ketch_with(&args, &env);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = list(&ns, &["--kube-tls-server-name", "wrong.example"], &env);
+    let stderr = failed(&out, 1);
     assert!(stderr.contains("certificate"), "{stderr}");
 
     // No kubeconfig and no --kube-apiserver: the error says what to pass.
-    let args = ["list", "-n", &ns.name, "--kube-token", &token];
-    let out = ketch_with(&args, &no_kubeconfig);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--kube-apiserver URL"),
-        "{}",
-        text(&out)
-    );
+    let stderr = failed(&list(&ns, &["--kube-token", &token], &no_kubeconfig), 1);
+    assert!(stderr.contains("--kube-apiserver URL"), "{stderr}");
 }
 
 #[tokio::test]
@@ -358,18 +333,10 @@ async fn impersonation_sends_the_user_and_groups() {
 
     // A user without rights is refused, by name.
     let audit = AuditLog::mark();
-    let args = [
-        "install",
-        "web",
-        &chart,
-        "-n",
-        &ns.name,
-        "--kube-as-user",
-        "ketch-nobody",
-    ];
-    let out = ketch_with(&args, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = failed(
+        &install(&chart, &ns, &["--kube-as-user", "ketch-nobody"], &[]),
+        1,
+    );
     assert!(
         stderr.contains("forbidden") && stderr.contains("User \"ketch-nobody\" cannot"),
         "{stderr}"
@@ -391,12 +358,7 @@ async fn impersonation_sends_the_user_and_groups() {
     )
     .await;
     let audit = AuditLog::mark();
-    let args = [
-        "install",
-        "web",
-        &chart,
-        "-n",
-        &ns.name,
+    let flags = [
         "--kube-as-user",
         "ketch-nobody",
         "--kube-as-group",
@@ -404,23 +366,17 @@ async fn impersonation_sends_the_user_and_groups() {
         "--kube-as-group",
         "ketch-others",
     ];
-    succeeded(&args, &ketch_with(&args, &[]));
+    succeeded(&install(&chart, &ns, &flags, &[]));
     assert!(configmaps.get_opt("web-cm").await.unwrap().is_some());
     let requests = audit.ketch_requests(&ns).await;
     assert!(requests.iter().any(|r| r.is_object_write()), "{requests:?}");
     for request in &requests {
         assert_eq!(request.impersonated_user.as_deref(), Some("ketch-nobody"));
+        let groups = &request.impersonated_groups;
         assert!(
-            request
-                .impersonated_groups
-                .iter()
-                .any(|g| g == "ketch-deployers")
-                && request
-                    .impersonated_groups
-                    .iter()
-                    .any(|g| g == "ketch-others"),
-            "{:?}",
-            request.impersonated_groups
+            groups.iter().any(|g| g == "ketch-deployers")
+                && groups.iter().any(|g| g == "ketch-others"),
+            "{groups:?}"
         );
     }
 }
@@ -439,18 +395,12 @@ async fn rate_limited_install_is_complete() {
             "{% for i in range(values.count) %}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{{ i }}\ndata:\n  i: \"{{ i }}\"\n{% endfor %}\n",
         )],
     );
-    let args = [
-        "install",
-        "many",
+    succeeded(&install(
         &chart,
-        "-n",
-        &ns.name,
-        "--qps",
-        "5",
-        "--burst-limit",
-        "5",
-    ];
-    succeeded(&args, &ketch_with(&args, &[]));
+        &ns,
+        &["--qps", "5", "--burst-limit", "5"],
+        &[],
+    ));
     let configmaps: Api<ConfigMap> = ns.api();
     let names: Vec<String> = configmaps
         .list(&ListParams::default().labels("app.kubernetes.io/managed-by=ketch"))
@@ -463,21 +413,16 @@ async fn rate_limited_install_is_complete() {
     assert_eq!(names.len(), 30, "{names:?}");
 
     // A negative --qps turns the limit off, as in client-go.
-    let args = ["list", "-n", &ns.name, "--qps", "-1"];
-    succeeded(&args, &ketch_with(&args, &[]));
+    lists_web(&list(&ns, &["--qps", "-1"], &[]));
 
     // Values that mean nothing are refused before anything is sent, naming the flag.
-    for (args, env, flag) in [
-        (vec!["--qps", "fast"], vec![], "--qps"),
-        (vec!["--qps", "NaN"], vec![], "--qps"),
-        (vec!["--burst-limit", "-1"], vec![], "--burst-limit"),
-        (vec![], vec![("KETCH_QPS", "inf")], "--qps"),
+    for (flags, env, flag) in [
+        (&["--qps", "fast"][..], &[][..], "--qps"),
+        (&["--qps", "NaN"], &[], "--qps"),
+        (&["--burst-limit", "-1"], &[], "--burst-limit"),
+        (&[], &[("KETCH_QPS", "inf")], "--qps"),
     ] {
-        let mut all = vec!["install", "many", &chart, "-n", &ns.name];
-        all.extend(args);
-        let out = ketch_with(&all, &env);
-        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = failed(&install(&chart, &ns, flags, env), 2);
         assert!(stderr.contains(flag), "{stderr}");
     }
 }
