@@ -35,7 +35,7 @@ pub enum ClusterError {
         message: String,
     },
     #[error(
-        "cannot reach the cluster at {url}: {message} (is it running? check --kubeconfig and --kube-context)"
+        "cannot reach the cluster at {url}: {message} (is it running? check --kubeconfig, --kube-context and --kube-apiserver)"
     )]
     Unreachable { url: String, message: String },
     #[error(
