@@ -8,15 +8,68 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::{ChartSourceArgs, ValuesArgs};
 
-// Where the cluster is (Helm's global flags).
+// Where the cluster is and who ketch is there (Helm's global flags, its
+// HELM_* variables as KETCH_*).
 #[derive(Debug, Clone, Args)]
 pub struct KubeArgs {
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// Kubeconfig context to use (default: its current context)
-    #[arg(long = "kube-context", value_name = "CONTEXT")]
+    #[arg(
+        long = "kube-context",
+        env = "KETCH_KUBECONTEXT",
+        value_name = "CONTEXT"
+    )]
     pub kube_context: Option<String>,
+    /// Bearer token for the API server, in place of the kubeconfig user's credentials
+    #[arg(
+        long = "kube-token",
+        env = "KETCH_KUBETOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub kube_token: Option<String>,
+    /// User to impersonate for the operation
+    #[arg(long = "kube-as-user", env = "KETCH_KUBEASUSER", value_name = "USER")]
+    pub kube_as_user: Option<String>,
+    /// Group to impersonate for the operation (repeatable; KETCH_KUBEASGROUPS is comma-separated)
+    #[arg(
+        long = "kube-as-group",
+        env = "KETCH_KUBEASGROUPS",
+        value_name = "GROUP",
+        value_delimiter = ','
+    )]
+    pub kube_as_group: Vec<String>,
+    /// API server address (`https://HOST:PORT`), in place of the kubeconfig's; needs no kubeconfig
+    #[arg(
+        long = "kube-apiserver",
+        env = "KETCH_KUBEAPISERVER",
+        value_name = "URL"
+    )]
+    pub kube_apiserver: Option<String>,
+    /// Certificate authority file (PEM) for the API server's certificate
+    #[arg(long = "kube-ca-file", env = "KETCH_KUBECAFILE", value_name = "FILE")]
+    pub kube_ca_file: Option<PathBuf>,
+    /// Do not check the API server's certificate (insecure)
+    #[arg(
+        long = "kube-insecure-skip-tls-verify",
+        env = "KETCH_KUBEINSECURE_SKIP_TLS_VERIFY"
+    )]
+    pub kube_insecure_skip_tls_verify: bool,
+    /// Server name to check the API server's certificate against (default: the host contacted)
+    #[arg(
+        long = "kube-tls-server-name",
+        env = "KETCH_KUBETLS_SERVER_NAME",
+        value_name = "NAME"
+    )]
+    pub kube_tls_server_name: Option<String>,
+    /// Queries per second to the API server past the burst (0: client-go's 5; negative: no limit)
+    #[arg(long, env = "KETCH_QPS", value_name = "QPS", default_value_t = 0.0, value_parser = parse_qps, allow_negative_numbers = true)]
+    pub qps: f32,
+    /// Requests the API server gets at once before --qps applies (0: client-go's 10)
+    #[arg(long = "burst-limit", env = "KETCH_BURST_LIMIT", value_name = "N", default_value_t = 100, value_parser = parse_burst, allow_negative_numbers = true)]
+    pub burst_limit: u32,
     /// Namespace of the release
     #[arg(short = 'n', long, env = "KETCH_NAMESPACE", default_value = "default")]
     pub namespace: String,
@@ -360,6 +413,21 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     Ok(total)
+}
+
+fn parse_qps(text: &str) -> Result<f32, String> {
+    match text.trim().parse::<f32>() {
+        Ok(qps) if qps.is_finite() => Ok(qps),
+        _ => Err(format!(
+            "{text:?} is not a number of queries per second (e.g. 5, 20.5; 0 for client-go's default of 5, negative for no limit)"
+        )),
+    }
+}
+
+fn parse_burst(text: &str) -> Result<u32, String> {
+    text.trim().parse::<u32>().map_err(|_| {
+        format!("{text:?} is not a whole number of requests, 0 or more (0 for client-go's default of 10)")
+    })
 }
 
 #[cfg(test)]

@@ -18,17 +18,28 @@ impl fmt::Display for FieldConflict {
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error(
-        "no kubeconfig: KUBECONFIG is not set and {default} does not exist; pass --kubeconfig FILE or set KUBECONFIG"
+        "no kubeconfig: KUBECONFIG is not set and {default} does not exist; pass --kubeconfig FILE, set KUBECONFIG, or give the API server with --kube-apiserver URL"
     )]
     NoKubeconfig { default: String },
     #[error("kubeconfig {path}: {message}")]
     Kubeconfig { path: String, message: String },
+    /// A connection flag (or its `KETCH_*` variable) that cannot be used.
+    #[error("{flag}: {message}")]
+    Flag { flag: &'static str, message: String },
+    /// The kubeconfig user's exec credential plugin gave no credential.
+    #[error("kubeconfig {path}: user {user:?}: exec credential plugin {command:?} {message}")]
+    ExecPlugin {
+        path: String,
+        user: String,
+        command: String,
+        message: String,
+    },
     #[error(
-        "cannot reach the cluster at {url}: {message} (is it running? check --kubeconfig and --kube-context)"
+        "cannot reach the cluster at {url}: {message} (is it running? check --kubeconfig, --kube-context and --kube-apiserver)"
     )]
     Unreachable { url: String, message: String },
     #[error(
-        "forbidden: {message} (the credentials of your kubeconfig lack RBAC permission; ask the cluster admin, or check with `kubectl auth can-i`)"
+        "forbidden: {message} (the user ketch connects as, or impersonates with --kube-as-user, lacks RBAC permission; ask the cluster admin, or check with `kubectl auth can-i`)"
     )]
     Forbidden { message: String },
     #[error("namespace {namespace:?} does not exist; create it, or pass --create-namespace")]

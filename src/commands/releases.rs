@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use ketch::action::deploy::{DryRun, Report, Settings};
 use ketch::action::upgrade::ChartRequest;
-use ketch::cluster::ConnectOptions;
+use ketch::cluster::{ConnectOptions, Limits};
 use ketch::error::{Error, Result};
 use ketch::progress::{Progress, WaitBoard};
 use ketch::release::{ApplyMethod, Release, Summary};
@@ -44,6 +44,17 @@ pub fn connect(kube: &KubeArgs) -> ConnectOptions {
     ConnectOptions {
         kubeconfig: kube.kubeconfig.clone(),
         context: kube.kube_context.clone(),
+        token: kube.kube_token.clone(),
+        as_user: kube.kube_as_user.clone(),
+        as_groups: kube.kube_as_group.clone(),
+        apiserver: kube.kube_apiserver.clone(),
+        ca_file: kube.kube_ca_file.clone(),
+        insecure_skip_tls_verify: kube.kube_insecure_skip_tls_verify,
+        tls_server_name: kube.kube_tls_server_name.clone(),
+        limits: Limits {
+            qps: kube.qps,
+            burst: kube.burst_limit,
+        },
     }
 }
 

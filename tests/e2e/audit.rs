@@ -20,6 +20,12 @@ pub struct Request {
     pub path: String,
     /// The HTTP status of the answer.
     pub code: u64,
+    /// Who made it: the authenticated user's name.
+    pub user: String,
+    /// The user it impersonated (`Impersonate-User`), if any.
+    pub impersonated_user: Option<String>,
+    /// The groups it impersonated (`Impersonate-Group`).
+    pub impersonated_groups: Vec<String>,
 }
 
 impl Request {
@@ -110,6 +116,26 @@ impl AuditLog {
                 code: e
                     .pointer("/responseStatus/code")
                     .and_then(Value::as_u64)
+                    .unwrap_or_default(),
+                user: e
+                    .pointer("/user/username")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                impersonated_user: e
+                    .pointer("/impersonatedUser/username")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                impersonated_groups: e
+                    .pointer("/impersonatedUser/groups")
+                    .and_then(Value::as_array)
+                    .map(|groups| {
+                        groups
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default(),
             })
             .collect()
