@@ -64,9 +64,9 @@ pub struct KubeArgs {
         value_name = "NAME"
     )]
     pub kube_tls_server_name: Option<String>,
-    /// Queries per second to the API server past the burst (0: client-go's 5; negative: no limit)
-    #[arg(long, env = "KETCH_QPS", value_name = "QPS", default_value_t = 0.0, value_parser = parse_qps, allow_negative_numbers = true)]
-    pub qps: f32,
+    /// Limit requests to the API server to QPS a second past the burst (default: no limit; 0: client-go's 5)
+    #[arg(long, env = "KETCH_QPS", value_name = "QPS", value_parser = parse_qps, allow_negative_numbers = true)]
+    pub qps: Option<f32>,
     /// Requests the API server gets at once before --qps applies (0: client-go's 10)
     #[arg(long = "burst-limit", env = "KETCH_BURST_LIMIT", value_name = "N", default_value_t = 100, value_parser = parse_burst, allow_negative_numbers = true)]
     pub burst_limit: u32,

@@ -136,13 +136,12 @@ fn check_flags(options: &ConnectOptions) -> Result<(), ClusterError> {
             "cannot be used with --kube-insecure-skip-tls-verify: verify the server with the CA, or skip verification, not both".into(),
         ));
     }
-    if !options.limits.qps.is_finite() {
+    if let Some(qps) = options.limits.qps
+        && !qps.is_finite()
+    {
         return Err(flag_error(
             "--qps",
-            format!(
-                "{} is not a number of queries per second",
-                options.limits.qps
-            ),
+            format!("{qps} is not a number of queries per second"),
         ));
     }
     Ok(())
@@ -554,7 +553,7 @@ mod tests {
         assert!(
             message(with(ConnectOptions {
                 limits: Limits {
-                    qps: f32::NAN,
+                    qps: Some(f32::NAN),
                     burst: 1
                 },
                 ..ConnectOptions::default()

@@ -19,19 +19,21 @@ pub const DEFAULT_BURST: u32 = 10;
 /// Helm's default `--burst-limit`.
 pub const HELM_BURST_LIMIT: u32 = 100;
 
-/// `--qps` and `--burst-limit` with client-go's meaning: a `qps` of 0 is
-/// [`DEFAULT_QPS`], a negative one turns the limiter off; a `burst` of 0 is
-/// [`DEFAULT_BURST`]. The default is Helm's: `qps` 0, `burst` 100.
+/// `--qps` and `--burst-limit` with client-go's meaning once `--qps` is given: a `qps` of 0
+/// is [`DEFAULT_QPS`], a negative one turns the limiter off; a `burst` of 0 is
+/// [`DEFAULT_BURST`]. Without `--qps` ketch does not throttle itself: the API server's
+/// priority and fairness protects it, and client-go's 5 a second would stretch an install
+/// of 300 objects from under a second to about 40 (ketch sends its writes concurrently).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
-    pub qps: f32,
+    pub qps: Option<f32>,
     pub burst: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            qps: 0.0,
+            qps: None,
             burst: HELM_BURST_LIMIT,
         }
     }
@@ -40,10 +42,9 @@ impl Default for Limits {
 impl Limits {
     /// The effective rate and burst, or `None` when requests are not limited.
     pub fn effective(&self) -> Option<(f64, u32)> {
-        let qps = if self.qps == 0.0 {
-            DEFAULT_QPS
-        } else {
-            self.qps
+        let qps = match self.qps? {
+            0.0 => DEFAULT_QPS,
+            qps => qps,
         };
         let burst = if self.burst == 0 {
             DEFAULT_BURST
@@ -169,8 +170,14 @@ mod tests {
 
     #[test]
     fn limits_follow_client_go() {
-        assert_eq!(Limits::default().effective(), Some((5.0, 100)));
-        let limits = |qps, burst| Limits { qps, burst }.effective();
+        assert_eq!(Limits::default().effective(), None);
+        let limits = |qps, burst| {
+            Limits {
+                qps: Some(qps),
+                burst,
+            }
+            .effective()
+        };
         assert_eq!(limits(0.0, 0), Some((5.0, 10)));
         assert_eq!(limits(20.0, 30), Some((20.0, 30)));
         assert_eq!(limits(-1.0, 30), None);
@@ -210,7 +217,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn requests_past_the_burst_wait_for_tokens() {
-        let times = admitted_at(Limits { qps: 5.0, burst: 5 }, 8).await;
+        let times = admitted_at(
+            Limits {
+                qps: Some(5.0),
+                burst: 5,
+            },
+            8,
+        )
+        .await;
         let ms: Vec<u128> = times.iter().map(Duration::as_millis).collect();
         assert_eq!(ms, [0, 0, 0, 0, 0, 200, 400, 600]);
     }
@@ -219,7 +233,7 @@ mod tests {
     async fn a_negative_qps_does_not_limit() {
         let times = admitted_at(
             Limits {
-                qps: -1.0,
+                qps: Some(-1.0),
                 burst: 1,
             },
             50,
