@@ -2,6 +2,10 @@
 //! version chosen from the cached index and the digest checked against it),
 //! a URL, or an OCI registry, and save or extract it.
 //!
+//! TLS: `registry.tls` (the command's flags) applies to every request; for
+//! `repo/chart` and URLs under an added repository, the repository's stored
+//! TLS settings fill in what the flags leave out.
+//!
 //! The bytes go to a temporary file in the destination directory and become
 //! `NAME-VERSION.tgz` only once the digest matches and the archive loads as a
 //! chart through the safe loader; anything refused leaves no file behind.
@@ -16,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::atomic::AtomicFile;
 use crate::chart::{self, LoadError};
 use crate::repo::fetch::{self, MAX_ARCHIVE_SIZE};
-use crate::repo::{CachedVersion, Credentials, Fetcher, RepoError, RepoSettings};
+use crate::repo::{CachedVersion, Credentials, Fetcher, RepoError, RepoSettings, Repository};
 use crate::version::{Constraint, same_version};
 
 #[derive(Debug, thiserror::Error)]
@@ -180,9 +184,9 @@ async fn pull_chart(request: &PullRequest, parent: &Path) -> Result<Pulled, Pull
     let mut promised = None;
     let (origin, sha256, expected) = match classify(&request.reference)? {
         Reference::Repo { repo, chart } => {
-            let (url, credentials, entry) = resolve(request, repo, chart)?;
+            let (url, credentials, entry, fetcher) = resolve(request, repo, chart)?;
             promised = Some((chart.to_string(), entry.version.clone()));
-            let sha256 = Fetcher::new()?
+            let sha256 = fetcher
                 .download(&url, &credentials, MAX_ARCHIVE_SIZE, &mut temp)
                 .await?;
             let mut expected = entry.digest.clone().map(|d| fetch::digest_hex(&d));
@@ -194,8 +198,12 @@ async fn pull_chart(request: &PullRequest, parent: &Path) -> Result<Pulled, Pull
         }
         Reference::Url(text) => {
             let url = fetch::parse_url(text)?;
-            let credentials = credentials_for_url(request, &url);
-            let sha256 = Fetcher::new()?
+            let tls = &request.registry.tls;
+            let (credentials, fetcher) = match repository_of_url(request, &url) {
+                Some(repo) => (repo.credentials(), Fetcher::for_repository(&repo, tls)?),
+                None => (Credentials::None, Fetcher::with_tls(tls)?),
+            };
+            let sha256 = fetcher
                 .download(&url, &credentials, MAX_ARCHIVE_SIZE, &mut temp)
                 .await?;
             (url.to_string(), sha256, wanted)
@@ -246,12 +254,13 @@ async fn pull_chart(request: &PullRequest, parent: &Path) -> Result<Pulled, Pull
     })
 }
 
-/// The URL, credentials and index entry of `repo/chart` at the wanted version.
+/// The URL, credentials and index entry of `repo/chart` at the wanted version,
+/// and a client with the repository's TLS settings (flags override them).
 fn resolve(
     request: &PullRequest,
     repo_name: &str,
     chart: &str,
-) -> Result<(reqwest::Url, Credentials, CachedVersion), PullError> {
+) -> Result<(reqwest::Url, Credentials, CachedVersion, Fetcher), PullError> {
     let settings = match &request.settings {
         Some(s) => s.clone(),
         None => RepoSettings::from_env()?,
@@ -292,28 +301,24 @@ fn resolve(
         });
     };
     let (url, credentials) = fetch::archive_location(&repo, chart, entry)?;
-    Ok((url, credentials, entry.clone()))
+    let fetcher = Fetcher::for_repository(&repo, &request.registry.tls)?;
+    Ok((url, credentials, entry.clone(), fetcher))
 }
 
-/// For a bare URL, the credentials of the added repository it lies under, if any.
-fn credentials_for_url(request: &PullRequest, url: &reqwest::Url) -> Credentials {
+/// For a bare URL, the added repository it lies under, if any: its credentials
+/// and TLS settings apply.
+fn repository_of_url(request: &PullRequest, url: &reqwest::Url) -> Option<Repository> {
     let settings = match &request.settings {
         Some(s) => Some(s.clone()),
         None => RepoSettings::from_env().ok(),
     };
-    let Some(file) = settings.and_then(|s| s.repositories().ok()) else {
-        return Credentials::None;
-    };
-    file.repositories
-        .iter()
-        .find(|r| {
-            fetch::parse_url(&r.url).is_ok_and(|base| {
-                fetch::same_origin(url, &base)
-                    && url.path().starts_with(base.path().trim_end_matches('/'))
-            })
+    let file = settings.and_then(|s| s.repositories().ok())?;
+    file.repositories.into_iter().find(|r| {
+        fetch::parse_url(&r.url).is_ok_and(|base| {
+            fetch::same_origin(url, &base)
+                && url.path().starts_with(base.path().trim_end_matches('/'))
         })
-        .map(|r| r.credentials())
-        .unwrap_or_default()
+    })
 }
 
 fn parse_digest_flag(flag: &str) -> Result<String, PullError> {

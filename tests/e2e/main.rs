@@ -21,6 +21,7 @@ mod adopt;
 mod audit;
 mod auth_registry;
 mod client_apply;
+mod credentials;
 mod deps;
 mod helm_charts;
 mod ml_stack;

@@ -207,6 +207,12 @@ impl Home {
             .env("KETCH_CONFIG_HOME", self.config())
             .env("KETCH_CACHE_HOME", self.cache())
             .env("DOCKER_CONFIG", self.path("docker"))
+            // Helm's registry config as `helm` below sees it; no Podman auth file.
+            .env(
+                "HELM_REGISTRY_CONFIG",
+                self.path("helm/config/registry/config.json"),
+            )
+            .env_remove("REGISTRY_AUTH_FILE")
             .env("SOURCE_DATE_EPOCH", "0")
             .env_remove("KETCH_REPO_PASSWORD")
             .env_remove("KETCH_REPO_TOKEN")
@@ -217,25 +223,12 @@ impl Home {
 
     /// Runs ketch and returns stdout, failing the test with stderr if it fails.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.ketch(args);
-        assert!(
-            out.status.success(),
-            "ketch {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        succeeded(args, self.ketch(args))
     }
 
     /// Runs ketch, expects exit code 1 and returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.ketch(args);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "ketch {args:?} should fail:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        failed(args, self.ketch(args))
     }
 
     /// Packages the demo fixture at `version` into `dir` (relative to the home).
@@ -252,6 +245,37 @@ impl Home {
         ]);
         dest.join(format!("demo-{version}.tgz"))
     }
+}
+
+/// The stdout of `ketch args` that succeeded; its stderr fails the test otherwise.
+pub fn succeeded(args: &[&str], out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "ketch {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The stderr of `ketch args` that failed with exit code 1.
+pub fn failed(args: &[&str], out: Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ketch {args:?} should fail:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The `Digest: sha256:...` a push or pull printed: `sha256:HEX`.
+pub fn printed_digest(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap_or_else(|| panic!("no Digest line in:\n{stdout}"))
+        .trim()
+        .to_string()
 }
 
 /// Writes a minijinja chart `name` at `version` into `home/dir` with `dependencies` (YAML list
