@@ -12,8 +12,10 @@
 //! `username`/`password`), else `credsStore` names the helper for every registry. A helper
 //! `NAME` is the program `docker-credential-NAME` on PATH, run as `docker-credential-NAME get`
 //! with the registry on standard input; it prints `{"ServerURL","Username","Secret"}`, or
-//! "credentials not found" and a non-zero exit for none. A `<token>` user name means the secret
-//! is an identity token. The first file that has a credential for the registry wins.
+//! "credentials not found" and a non-zero exit for none. A `<token>` user name (or an
+//! `identitytoken` in `auths`) means the secret is an identity token, an OAuth2 refresh token
+//! traded for an access token at the registry's token service. The first file that has a
+//! credential for the registry wins.
 
 use std::fmt;
 use std::io::Write;
@@ -346,6 +348,17 @@ fn lookup(
     let Some(entry) = find_entry(auths, host) else {
         return Ok(None);
     };
+    // `docker login` keeps a refresh token here when the registry gave one.
+    if let Some(token) = entry
+        .get("identitytoken")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    {
+        return Ok(Some(Credential {
+            username: IDENTITY_TOKEN_USER.to_string(),
+            password: token.to_string(),
+        }));
+    }
     let bad = |message: &str| RegistryError::Credentials {
         path: path.display().to_string(),
         message: format!("auths.{host}: {message}"),
@@ -465,6 +478,7 @@ mod tests {
         let auths: Map<String, Value> = serde_json::from_value(json!({
             "https://index.docker.io/v1/": {"auth": BASE64.encode("hub:pw")},
             "plain.example": {"username": "u", "password": "p"},
+            "oauth.example": {"auth": BASE64.encode("u:"), "identitytoken": "refresh"},
             "broken.example": {"auth": "%%%"}
         }))
         .unwrap();
@@ -484,6 +498,8 @@ mod tests {
                 .contains("not base64")
         );
         assert_eq!(lookup(&auths, "none.example", path).unwrap(), None);
+        let oauth = lookup(&auths, "oauth.example", path).unwrap().unwrap();
+        assert!(oauth.is_identity_token() && oauth.password == "refresh");
     }
 
     #[test]
