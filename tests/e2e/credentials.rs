@@ -2,19 +2,20 @@
 //! needs a login (`KETCH_TEST_AUTH_REGISTRY`): a Docker credential helper
 //! (`docker-credential-ketchtest`, a shell script on PATH) named by `credHelpers` or
 //! `credsStore` in `$DOCKER_CONFIG/config.json`, Helm's registry config and
-//! `$REGISTRY_AUTH_FILE`; push and pull work without `ketch registry login`, and a helper that
-//! fails, prints garbage or is missing is an error that names it and the registry.
+//! `$REGISTRY_AUTH_FILE`; push and pull work without `ketch registry login` (and Helm, given the
+//! same Docker config, pulls the same archive), and a helper that fails, prints garbage or is
+//! missing is an error that names it and the registry.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use base64::Engine;
 use serde_json::json;
 
 use super::auth_registry::auth_registry;
 use super::registry::unique;
-use super::support::{Home, failed, package_versions, sha256, succeeded};
+use super::support::{Home, failed, helm_binary, package_versions, sha256, succeeded};
 
 /// A Docker credential helper in `home/bin` that answers as `home/bin/mode` says: `ok` (the
 /// registry's user and password), `none` (not found), `fail` (exit 3) or `garbage`. Every
@@ -92,6 +93,35 @@ fn a_credential_helper_named_by_docker_config_logs_push_and_pull_in() {
     ok(&home, &["pull", &chart, "--version", "1.0.0", "-d", "out"]);
     assert_eq!(
         sha256(&home.path("out/helped-1.0.0.tgz")),
+        sha256(&archives[0])
+    );
+    // Helm, given the same Docker config and helper, pulls the same archive.
+    let path = std::env::var("PATH").unwrap_or_default();
+    fs::create_dir_all(home.path("helm-out")).unwrap();
+    let out = Command::new(helm_binary())
+        .args([
+            "pull",
+            &chart,
+            "--version",
+            "1.0.0",
+            "-d",
+            "helm-out",
+            "--plain-http",
+        ])
+        .current_dir(home.dir.path())
+        .env("HELM_CONFIG_HOME", home.path("helm/config"))
+        .env("HELM_CACHE_HOME", home.path("helm/cache"))
+        .env("DOCKER_CONFIG", home.path("docker"))
+        .env("PATH", format!("{}:{path}", home.path("bin").display()))
+        .output()
+        .expect("run helm");
+    assert!(
+        out.status.success(),
+        "helm pull: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        sha256(&home.path("helm-out/helped-1.0.0.tgz")),
         sha256(&archives[0])
     );
     let asked = fs::read_to_string(home.path("bin/asked")).unwrap();
