@@ -8,14 +8,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use base64::Engine;
 use serde_json::json;
 
 use super::auth_registry::auth_registry;
 use super::registry::unique;
-use super::support::{Home, failed, helm_binary, package_versions, sha256, succeeded};
+use super::support::{Home, failed, package_versions, sha256, succeeded};
 
 /// A Docker credential helper in `home/bin` that answers as `home/bin/mode` says: `ok` (the
 /// registry's user and password), `none` (not found), `fail` (exit 3) or `garbage`. Every
@@ -98,28 +98,22 @@ fn a_credential_helper_named_by_docker_config_logs_push_and_pull_in() {
     // Helm, given the same Docker config and helper, pulls the same archive.
     let path = std::env::var("PATH").unwrap_or_default();
     fs::create_dir_all(home.path("helm-out")).unwrap();
-    let out = Command::new(helm_binary())
-        .args([
-            "pull",
-            &chart,
-            "--version",
-            "1.0.0",
-            "-d",
-            "helm-out",
-            "--plain-http",
-        ])
-        .current_dir(home.dir.path())
-        .env("HELM_CONFIG_HOME", home.path("helm/config"))
-        .env("HELM_CACHE_HOME", home.path("helm/cache"))
+    let args = [
+        "pull",
+        &chart,
+        "--version",
+        "1.0.0",
+        "-d",
+        "helm-out",
+        "--plain-http",
+    ];
+    let out = home
+        .helm_command(&args)
         .env("DOCKER_CONFIG", home.path("docker"))
         .env("PATH", format!("{}:{path}", home.path("bin").display()))
         .output()
         .expect("run helm");
-    assert!(
-        out.status.success(),
-        "helm pull: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&args, out);
     assert_eq!(
         sha256(&home.path("helm-out/helped-1.0.0.tgz")),
         sha256(&archives[0])
@@ -199,16 +193,12 @@ fn helm_registry_config_and_registry_auth_file_are_read() {
     // Podman's auth file.
     let podman = home.path("containers/auth.json");
     write_json(&podman, auths);
+    let args = ["pull", &chart, "-d", "podman"];
     let out = home
-        .command(&["pull", &chart, "-d", "podman"])
+        .command(&args)
         .env("REGISTRY_AUTH_FILE", &podman)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .output();
+    succeeded(&args, out.expect("run ketch"));
     assert_eq!(
         sha256(&home.path("podman/filed-1.0.0.tgz")),
         sha256(&archives[0])

@@ -247,11 +247,12 @@ impl Home {
     }
 }
 
-/// The stdout of `ketch args` that succeeded; its stderr fails the test otherwise.
+/// The stdout of a run (of ketch or Helm) with `args` that succeeded; its stderr fails the test
+/// otherwise.
 pub fn succeeded(args: &[&str], out: Output) -> String {
     assert!(
         out.status.success(),
-        "ketch {args:?} failed:\n{}",
+        "{args:?} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -463,10 +464,11 @@ fn built_helm(
 }
 
 impl Home {
-    /// Helm with all its directories under this home.
-    pub fn helm(&self, args: &[&str]) -> String {
+    /// Helm with all its directories under this home, to run.
+    pub fn helm_command(&self, args: &[&str]) -> Command {
         let h = self.path("helm");
-        let out = Command::new(helm_binary())
+        let mut command = Command::new(helm_binary());
+        command
             .args(args)
             .current_dir(self.dir.path())
             .env("HELM_CONFIG_HOME", h.join("config"))
@@ -475,9 +477,13 @@ impl Home {
             .env("HELM_REPOSITORY_CONFIG", h.join("config/repositories.yaml"))
             .env("HELM_REPOSITORY_CACHE", h.join("cache/repository"))
             .env_remove("http_proxy")
-            .env_remove("HTTP_PROXY")
-            .output()
-            .expect("run helm");
+            .env_remove("HTTP_PROXY");
+        command
+    }
+
+    /// Runs Helm (see [`Home::helm_command`]) and returns stdout, failing the test if it fails.
+    pub fn helm(&self, args: &[&str]) -> String {
+        let out = self.helm_command(args).output().expect("run helm");
         assert!(
             out.status.success(),
             "helm {args:?} failed:\n{}",
