@@ -384,3 +384,52 @@ impl TlsFailure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustls_errors_are_read_from_their_text() {
+        assert_eq!(
+            classify("invalid peer certificate: UnknownIssuer"),
+            TlsFailure::UnknownIssuer
+        );
+        assert_eq!(
+            classify("invalid peer certificate: NotValidForNameContext { expected: .. }"),
+            TlsFailure::WrongName
+        );
+        assert_eq!(
+            classify("received fatal alert: CertificateRequired"),
+            TlsFailure::ClientCertificateRequired
+        );
+        assert_eq!(
+            classify("received fatal alert: CertificateExpired"),
+            TlsFailure::ClientCertificateRejected("CertificateExpired".into())
+        );
+        let err =
+            std::io::Error::other("client error (Connect): invalid peer certificate: Expired");
+        assert_eq!(diagnose(&err), Some(TlsFailure::ServerExpired));
+        assert_eq!(diagnose(&std::io::Error::other("connection refused")), None);
+    }
+
+    #[test]
+    fn flags_override_stored_settings_and_keep_cert_and_key_together() {
+        let stored = TlsOptions {
+            ca_file: Some("stored-ca.pem".into()),
+            cert_file: Some("stored.pem".into()),
+            key_file: Some("stored.key".into()),
+            insecure_skip_tls_verify: false,
+        };
+        let flags = TlsOptions {
+            cert_file: Some("flag.pem".into()),
+            key_file: Some("flag.key".into()),
+            ..Default::default()
+        };
+        let merged = flags.or(&stored);
+        assert_eq!(merged.ca_file, Some("stored-ca.pem".into()));
+        assert_eq!(merged.cert_file, Some("flag.pem".into()));
+        assert_eq!(merged.key_file, Some("flag.key".into()));
+        assert_eq!(TlsOptions::default().or(&stored), stored);
+    }
+}
