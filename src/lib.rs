@@ -25,6 +25,7 @@ pub mod release;
 pub mod repo;
 pub mod serve;
 pub mod timestamp;
+pub mod tls;
 pub mod values;
 pub mod version;
 pub mod wait;

@@ -7,9 +7,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod registry;
 mod release;
 mod repository;
+mod tls;
 pub use registry::*;
 pub use release::*;
 pub use repository::*;
+pub use tls::*;
 
 #[derive(Debug, Parser)]
 #[command(

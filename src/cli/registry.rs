@@ -8,9 +8,11 @@ use clap::{Args, Subcommand};
 // How to reach OCI registries; flatten into any command that talks to one.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RegistryArgs {
-    /// Talk plain HTTP to the registry (registries on 127.0.0.1/localhost always get it)
+    /// Talk plain HTTP to the registry (registries on 127.0.0.1/localhost get it unless a TLS flag is given)
     #[arg(long = "plain-http")]
     pub plain_http: bool,
+    #[command(flatten)]
+    pub tls: super::TlsArgs,
 }
 
 #[derive(Debug, Args)]

@@ -67,9 +67,12 @@ pub struct RepoAddArgs {
     /// Bearer token
     #[arg(long, env = "KETCH_REPO_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// Replace a repository of the same name with a different URL or credentials
+    /// Replace a repository of the same name with a different URL, credentials or TLS settings
     #[arg(long = "force-update")]
     pub force_update: bool,
+    /// TLS settings, stored with the repository for every later use
+    #[command(flatten)]
+    pub tls: super::TlsArgs,
 }
 
 /// Fetch the latest index of every repository, or of those named

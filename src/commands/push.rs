@@ -17,6 +17,7 @@ pub fn run(args: &PushArgs) -> Result<()> {
             &archive,
             &args.remote,
             args.token.as_deref(),
+            &(&args.registry.tls).into(),
         ))?;
         println!(
             "Pushed: {} {} to {}",

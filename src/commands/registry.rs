@@ -3,13 +3,27 @@ use std::io::Read;
 use ketch::error::{Error, Result};
 use ketch::registry::{self, Credential, RegistryOptions};
 
-use crate::cli::{RegistryArgs, RegistryCommand, RegistryLoginArgs};
+use ketch::tls::TlsOptions;
+
+use crate::cli::{RegistryArgs, RegistryCommand, RegistryLoginArgs, TlsArgs};
 
 impl From<&RegistryArgs> for RegistryOptions {
     fn from(args: &RegistryArgs) -> Self {
         RegistryOptions {
             plain_http: args.plain_http,
+            tls: (&args.tls).into(),
             ..Default::default()
+        }
+    }
+}
+
+impl From<&TlsArgs> for TlsOptions {
+    fn from(args: &TlsArgs) -> Self {
+        TlsOptions {
+            ca_file: args.ca_file.clone(),
+            cert_file: args.cert_file.clone(),
+            key_file: args.key_file.clone(),
+            insecure_skip_tls_verify: args.insecure_skip_tls_verify,
         }
     }
 }

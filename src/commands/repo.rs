@@ -1,6 +1,7 @@
 use ketch::error::{Error, Result};
 use ketch::repo::index::index_directory;
 use ketch::repo::{self, AddOutcome, IndexFile, RepoError, RepoSettings, Repository};
+use ketch::tls::TlsOptions;
 
 use crate::cli::{OutputFormat, RepoAddArgs, RepoCommand, RepoIndexArgs, RepoListArgs};
 
@@ -28,7 +29,10 @@ fn add(args: &RepoAddArgs) -> Result<()> {
         username: args.username.clone(),
         password: args.password.clone(),
         token: args.token.clone(),
-    };
+        ..Default::default()
+    }
+    // Stored: the paths must hold from any directory.
+    .with_tls(TlsOptions::from(&args.tls).absolute());
     let (outcome, warnings) =
         super::runtime()?.block_on(repo::add(&settings, repository, args.force_update))?;
     warn(&warnings);

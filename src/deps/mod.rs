@@ -239,7 +239,9 @@ pub async fn update(chart_dir: &Path, options: &DepOptions) -> Result<Report, De
     let origins = origins(chart_dir, &metadata.dependencies, options)?;
     check_local_cycles(chart_dir, &metadata, &origins)?;
     let mut indexes = RepoIndexes::new(options.settings.clone(), options.refresh);
-    indexes.load(&http_repos(&origins)).await?;
+    indexes
+        .load(&http_repos(&origins), &options.registry.tls)
+        .await?;
     let tags = oci_versions(&metadata.dependencies, &origins, options).await?;
 
     let mut pinned = Vec::new();
@@ -352,7 +354,10 @@ pub async fn build(chart_dir: &Path, options: &DepOptions) -> Result<Report, Dep
     }
     let mut indexes = RepoIndexes::new(options.settings.clone(), options.refresh);
     indexes
-        .load(&needs_index.iter().collect::<Vec<_>>())
+        .load(
+            &needs_index.iter().collect::<Vec<_>>(),
+            &options.registry.tls,
+        )
         .await?;
 
     let mut pinned = Vec::new();
@@ -584,14 +589,11 @@ fn check_local_cycles(
 /// digest and must hold the chart and version it was pinned as.
 async fn fetch_all(pinned: &[Pinned], options: &DepOptions) -> Result<Vec<Fetched>, DepError> {
     let cache = ArchiveCache::new(&options.settings.cache_dir);
-    let fetcher = Fetcher::new()?;
     let registry = RegistryOptions {
         archive_cache: Some(cache.clone()),
         ..options.registry.clone()
     };
-    let jobs = pinned
-        .iter()
-        .map(|p| fetch_one(p, &cache, &fetcher, &registry));
+    let jobs = pinned.iter().map(|p| fetch_one(p, &cache, &registry));
     let fetched = fetch::until_interrupted(async {
         Ok::<_, DepError>(futures::future::join_all(jobs).await)
     })
@@ -602,7 +604,6 @@ async fn fetch_all(pinned: &[Pinned], options: &DepOptions) -> Result<Vec<Fetche
 async fn fetch_one(
     pinned: &Pinned,
     cache: &ArchiveCache,
-    fetcher: &Fetcher,
     registry: &RegistryOptions,
 ) -> Result<Fetched, DepError> {
     let name = &pinned.dependency.name;
@@ -643,6 +644,11 @@ async fn fetch_one(
                     (pulled.bytes, reference, Provenance::Downloaded)
                 }
                 (None, _, Some((url, credentials))) => {
+                    // The repository's stored TLS settings, under the command's flags.
+                    let fetcher = match remote {
+                        Origin::Http(repo) => Fetcher::for_repository(repo, &registry.tls)?,
+                        _ => Fetcher::with_tls(&registry.tls)?,
+                    };
                     let mut bytes = Vec::new();
                     fetcher
                         .download(url, credentials, MAX_ARCHIVE_SIZE, &mut bytes)

@@ -11,6 +11,7 @@ use crate::chart::Dependency;
 use crate::package::sha256_hex;
 use crate::repo::fetch::{self, Fetcher};
 use crate::repo::{CachedIndex, RepoError, RepoSettings, Repository, RepositoryFile};
+use crate::tls::TlsOptions;
 
 /// A dependency's `repository`, classified.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +95,12 @@ impl RepoIndexes {
     }
 
     /// Makes the indexes of `repos` available, fetching the ones needed concurrently.
-    pub async fn load(&mut self, repos: &[&Repository]) -> Result<(), DepError> {
+    /// Each repository's stored TLS settings apply, overridden by those in `flags`.
+    pub async fn load(
+        &mut self,
+        repos: &[&Repository],
+        flags: &TlsOptions,
+    ) -> Result<(), DepError> {
         let cache = self.settings.cache();
         let mut wanted: Vec<&Repository> = Vec::new();
         for repo in repos {
@@ -116,9 +122,11 @@ impl RepoIndexes {
         if wanted.is_empty() {
             return Ok(());
         }
-        let fetcher = Fetcher::new()?;
         let fetched =
-            futures::future::join_all(wanted.iter().map(|repo| fetcher.index(repo))).await;
+            futures::future::join_all(wanted.iter().map(|repo| async move {
+                Fetcher::for_repository(repo, flags)?.index(repo).await
+            }))
+            .await;
         for (repo, fetched) in wanted.into_iter().zip(fetched) {
             let fetched = fetched?;
             cache.store(&repo.name, &fetched.yaml, &fetched.index)?;

@@ -137,15 +137,20 @@ async fn fetch_with(
                 ..Repository::default()
             };
             // As Helm does: the index of a repository given by URL is fetched every time.
-            let index = CachedIndex::from(&Fetcher::new()?.index(&repo).await?.index);
+            let fetcher = Fetcher::with_tls(&query.registry.tls)?;
+            let index = CachedIndex::from(&fetcher.index(&repo).await?.index);
             from_index(query, &repo, &index, chart, cache).await?
         }
         Reference::Url(text) => {
             // A URL promises no digest; one given with --verify-digest is looked up in the cache.
             let url = fetch::parse_url(text)?;
-            let credentials = credentials_for_url(settings, &url);
+            let tls = &query.registry.tls;
+            let (credentials, fetcher) = match repository_of_url(settings, &url) {
+                Some(repo) => (repo.credentials(), Fetcher::for_repository(&repo, tls)?),
+                None => (Credentials::None, Fetcher::with_tls(tls)?),
+            };
             let (bytes, cached) =
-                cached_or_download(&url, &credentials, wanted.as_deref(), cache).await?;
+                cached_or_download(&fetcher, &url, &credentials, wanted.as_deref(), cache).await?;
             Got {
                 bytes,
                 origin: url.to_string(),
@@ -231,8 +236,9 @@ async fn from_index(
     let entry = best_version(query, repo, index, chart)?;
     let (url, credentials) = fetch::archive_location(repo, chart, entry)?;
     let expected = entry.digest.as_deref().map(fetch::digest_hex);
+    let fetcher = Fetcher::for_repository(repo, &query.registry.tls)?;
     let (bytes, cached) =
-        cached_or_download(&url, &credentials, expected.as_deref(), cache).await?;
+        cached_or_download(&fetcher, &url, &credentials, expected.as_deref(), cache).await?;
     Ok(Got {
         bytes,
         origin: url.to_string(),
@@ -245,6 +251,7 @@ async fn from_index(
 
 /// The archive with sha256 `expected` from the cache (`true`), or `url` downloaded.
 async fn cached_or_download(
+    fetcher: &Fetcher,
     url: &Url,
     credentials: &Credentials,
     expected: Option<&str>,
@@ -260,16 +267,14 @@ async fn cached_or_download(
     };
     match cached {
         Some(bytes) => Ok((bytes, true)),
-        None => Ok((download(url, credentials).await?, false)),
+        None => {
+            let mut bytes = Vec::new();
+            fetcher
+                .download(url, credentials, MAX_ARCHIVE_SIZE, &mut bytes)
+                .await?;
+            Ok((bytes, false))
+        }
     }
-}
-
-async fn download(url: &Url, credentials: &Credentials) -> Result<Vec<u8>, PullError> {
-    let mut bytes = Vec::new();
-    Fetcher::new()?
-        .download(url, credentials, MAX_ARCHIVE_SIZE, &mut bytes)
-        .await?;
-    Ok(bytes)
 }
 
 /// The newest version of `chart` in `index` that `--version` (or `--devel`) allows.
@@ -309,21 +314,16 @@ fn best_version<'a>(
         })
 }
 
-/// For a bare URL, the credentials of the added repository it lies under, if any.
-fn credentials_for_url(settings: &RepoSettings, url: &Url) -> Credentials {
-    let Ok(file) = settings.repositories() else {
-        return Credentials::None;
-    };
-    file.repositories
-        .iter()
-        .find(|r| {
-            fetch::parse_url(&r.url).is_ok_and(|base| {
-                fetch::same_origin(url, &base)
-                    && url.path().starts_with(base.path().trim_end_matches('/'))
-            })
+/// For a bare URL, the added repository it lies under, if any: its credentials and TLS
+/// settings apply.
+fn repository_of_url(settings: &RepoSettings, url: &Url) -> Option<Repository> {
+    let file = settings.repositories().ok()?;
+    file.repositories.into_iter().find(|r| {
+        fetch::parse_url(&r.url).is_ok_and(|base| {
+            fetch::same_origin(url, &base)
+                && url.path().starts_with(base.path().trim_end_matches('/'))
         })
-        .map(|r| r.credentials())
-        .unwrap_or_default()
+    })
 }
 
 fn parse_digest_flag(flag: &str) -> Result<String, PullError> {

@@ -8,6 +8,10 @@
 //! and already in the archive cache is not downloaded again. What is downloaded is kept only
 //! once its digest matches and it loads as the promised chart through the safe loader:
 //! anything refused leaves no file behind, in the destination or the cache.
+//!
+//! TLS: `registry.tls` (the command's flags) applies to every request; for `REPO/CHART`
+//! and URLs under an added repository, the repository's stored TLS settings fill in what
+//! the flags leave out.
 
 mod extract;
 mod fetch;

@@ -1,13 +1,26 @@
-//! Registry credentials: ketch's own store (`<config home>/registry/config.json`, written by
-//! `ketch registry login`, mode 0600) and, read-only, Docker's `~/.docker/config.json`.
+//! Registry credentials, looked up as Docker, Podman and Helm users keep them. In order:
 //!
-//! Both files use Docker's format, `{"auths": {"HOST": {"auth": base64("user:password")}}}`,
-//! as Helm's `registry/config.json` does. Credential helpers (`credsStore`, `credHelpers`) are
-//! not run.
+//! 1. ketch's own store (`<config home>/registry/config.json`, written by `ketch registry
+//!    login`, mode 0600);
+//! 2. Helm's registry config (`$HELM_REGISTRY_CONFIG`, else `$HELM_CONFIG_HOME/registry/
+//!    config.json`, else `$XDG_CONFIG_HOME/helm/...`, else `~/.config/helm/registry/config.json`);
+//! 3. `$REGISTRY_AUTH_FILE` (Podman's and skopeo's `auth.json`), when set;
+//! 4. Docker's config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`).
+//!
+//! All use Docker's format. In each file, `credHelpers[HOST]` names a credential helper for
+//! the registry, else `auths[HOST]` holds `{"auth": base64("user:password")}` (or
+//! `username`/`password`), else `credsStore` names the helper for every registry. A helper
+//! `NAME` is the program `docker-credential-NAME` on PATH, run as `docker-credential-NAME get`
+//! with the registry on standard input; it prints `{"ServerURL","Username","Secret"}`, or
+//! "credentials not found" and a non-zero exit for none. A `<token>` user name (or an
+//! `identitytoken` in `auths`) means the secret is an identity token, an OAuth2 refresh token
+//! traded for an access token at the registry's token service. The first file that has a
+//! credential for the registry wins.
 
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -20,6 +33,16 @@ use super::RegistryError;
 pub struct Credential {
     pub username: String,
     pub password: String,
+}
+
+/// The user name Docker's credential helpers give for an identity token.
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
+impl Credential {
+    /// The secret is an identity token (an OAuth2 refresh token), not a password.
+    pub fn is_identity_token(&self) -> bool {
+        self.username == IDENTITY_TOKEN_USER
+    }
 }
 
 impl fmt::Debug for Credential {
@@ -58,8 +81,7 @@ impl CredentialStore {
 
     /// The credential stored for `host` (`host[:port]`), if any.
     pub fn get(&self, host: &str) -> Result<Option<Credential>, RegistryError> {
-        let auths = read_auths(&self.path)?;
-        lookup(&auths, host, &self.path)
+        credential_in(&self.path, host)
     }
 
     /// Stores (or replaces) the credential for `host`.
@@ -126,28 +148,58 @@ impl CredentialStore {
 
 /// Docker's config file: `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`.
 pub fn docker_config_path() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir).join("config.json"));
+    if let Some(dir) = env_path("DOCKER_CONFIG") {
+        return Some(dir.join("config.json"));
     }
     crate::paths::home_dir().map(|home| home.join(".docker").join("config.json"))
 }
 
-/// The credential Docker's config holds for `host`; a missing file is no credential.
-pub fn docker_credential(host: &str) -> Result<Option<Credential>, RegistryError> {
-    let Some(path) = docker_config_path() else {
-        return Ok(None);
-    };
-    if !path.exists() {
-        return Ok(None);
+/// Helm's registry config: `$HELM_REGISTRY_CONFIG`, else `registry/config.json` in Helm's
+/// config home (`$HELM_CONFIG_HOME`, `$XDG_CONFIG_HOME/helm` or `~/.config/helm`).
+pub fn helm_registry_config_path() -> Option<PathBuf> {
+    if let Some(path) = env_path("HELM_REGISTRY_CONFIG") {
+        return Some(path);
     }
-    let auths = read_auths(&path)?;
-    lookup(&auths, host, &path)
+    let home = env_path("HELM_CONFIG_HOME")
+        .or_else(|| env_path("XDG_CONFIG_HOME").map(|d| d.join("helm")))
+        .or_else(|| crate::paths::home_dir().map(|h| h.join(".config").join("helm")))?;
+    Some(home.join("registry").join("config.json"))
 }
 
-fn read_auths(path: &Path) -> Result<Map<String, Value>, RegistryError> {
+/// The files consulted after ketch's own store, in order (see the module docs).
+pub fn other_config_paths() -> Vec<PathBuf> {
+    [
+        helm_registry_config_path(),
+        env_path("REGISTRY_AUTH_FILE"),
+        docker_config_path(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The credential for `host` from Helm's, Podman's or Docker's files; missing files hold none.
+pub fn external_credential(host: &str) -> Result<Option<Credential>, RegistryError> {
+    for path in other_config_paths() {
+        if let Some(credential) = credential_in(&path, host)? {
+            return Ok(Some(credential));
+        }
+    }
+    Ok(None)
+}
+
+/// The credential for `host` in the Docker-format file at `path`: its `credHelpers` entry,
+/// else its `auths` entry, else its `credsStore`. A missing file holds none.
+pub fn credential_in(path: &Path, host: &str) -> Result<Option<Credential>, RegistryError> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_error(path, e)),
     };
     let document: Value =
@@ -155,10 +207,112 @@ fn read_auths(path: &Path) -> Result<Map<String, Value>, RegistryError> {
             path: path.display().to_string(),
             message: format!("not valid JSON ({e}); fix or delete the file"),
         })?;
-    Ok(match document.get("auths") {
-        Some(Value::Object(auths)) => auths.clone(),
-        _ => Map::new(),
-    })
+    let helpers = document.get("credHelpers").and_then(Value::as_object);
+    if let Some(helper) = helpers
+        .and_then(|h| find_entry(h, host))
+        .and_then(Value::as_str)
+    {
+        return run_helper(helper, host, path);
+    }
+    if let Some(auths) = document.get("auths").and_then(Value::as_object)
+        && let Some(credential) = lookup(auths, host, path)?
+    {
+        return Ok(Some(credential));
+    }
+    match document.get("credsStore").and_then(Value::as_str) {
+        Some(helper) if !helper.is_empty() => run_helper(helper, host, path),
+        _ => Ok(None),
+    }
+}
+
+/// What a credential helper prints for `get`.
+#[derive(serde::Deserialize)]
+struct HelperReply {
+    #[serde(rename = "Username", default)]
+    username: String,
+    #[serde(rename = "Secret", default)]
+    secret: String,
+}
+
+/// Runs `docker-credential-HELPER get` for `host`, as Docker's credential-helper protocol says.
+fn run_helper(
+    helper: &str,
+    host: &str,
+    config: &Path,
+) -> Result<Option<Credential>, RegistryError> {
+    let program = format!("docker-credential-{helper}");
+    let failed = |message: String| RegistryError::CredentialHelper {
+        registry: host.to_string(),
+        helper: program.clone(),
+        config: config.display().to_string(),
+        message,
+    };
+    let valid = !helper.is_empty()
+        && helper
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if !valid {
+        return Err(failed(
+            "not a helper name (letters, digits, '-', '_', '.'); fix the file".into(),
+        ));
+    }
+    let mut child = Command::new(&program)
+        .arg("get")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            failed(if e.kind() == std::io::ErrorKind::NotFound {
+                format!("{program} is not on PATH; install it, or remove it from the file")
+            } else {
+                format!("cannot run it: {e}")
+            })
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading is judged by its exit status below.
+        let _ = stdin.write_all(host.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| failed(format!("cannot run it: {e}")))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        if stdout
+            .to_ascii_lowercase()
+            .contains("credentials not found")
+        {
+            return Ok(None);
+        }
+        let said: String = format!(
+            "{} {}",
+            stdout.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .trim()
+        .chars()
+        .take(300)
+        .collect();
+        return Err(failed(format!(
+            "`{program} get` failed ({}): {said}",
+            out.status
+        )));
+    }
+    // The output is never shown: it may hold the secret.
+    let reply: HelperReply = serde_json::from_slice(&out.stdout).map_err(|e| {
+        failed(format!(
+            "`{program} get` printed {} bytes that are not the credential-helper JSON \
+             {{\"ServerURL\",\"Username\",\"Secret\"}} ({e}); check the helper",
+            out.stdout.len()
+        ))
+    })?;
+    if reply.secret.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Credential {
+        username: reply.username,
+        password: reply.secret,
+    }))
 }
 
 fn auths_mut(document: &mut Value) -> &mut Map<String, Value> {
@@ -175,20 +329,36 @@ fn auths_mut(document: &mut Value) -> &mut Map<String, Value> {
     auths.as_object_mut().expect("made an object above")
 }
 
-/// Finds `host` among the keys, which may be written as `https://host/v1/` (Docker Hub style).
+/// The entry for `host`, whose key may be written as `https://host/v1/` (Docker Hub style).
+fn find_entry<'a>(entries: &'a Map<String, Value>, host: &str) -> Option<&'a Value> {
+    entries.get(host).or_else(|| {
+        entries
+            .iter()
+            .find(|(k, _)| normalize_host(k) == host)
+            .map(|(_, v)| v)
+    })
+}
+
+/// The credential in `auths` for `host`.
 fn lookup(
     auths: &Map<String, Value>,
     host: &str,
     path: &Path,
 ) -> Result<Option<Credential>, RegistryError> {
-    let Some(entry) = auths.get(host).or_else(|| {
-        auths
-            .iter()
-            .find(|(k, _)| normalize_host(k) == host)
-            .map(|(_, v)| v)
-    }) else {
+    let Some(entry) = find_entry(auths, host) else {
         return Ok(None);
     };
+    // `docker login` keeps a refresh token here when the registry gave one.
+    if let Some(token) = entry
+        .get("identitytoken")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    {
+        return Ok(Some(Credential {
+            username: IDENTITY_TOKEN_USER.to_string(),
+            password: token.to_string(),
+        }));
+    }
     let bad = |message: &str| RegistryError::Credentials {
         path: path.display().to_string(),
         message: format!("auths.{host}: {message}"),
@@ -308,6 +478,7 @@ mod tests {
         let auths: Map<String, Value> = serde_json::from_value(json!({
             "https://index.docker.io/v1/": {"auth": BASE64.encode("hub:pw")},
             "plain.example": {"username": "u", "password": "p"},
+            "oauth.example": {"auth": BASE64.encode("u:"), "identitytoken": "refresh"},
             "broken.example": {"auth": "%%%"}
         }))
         .unwrap();
@@ -327,6 +498,38 @@ mod tests {
                 .contains("not base64")
         );
         assert_eq!(lookup(&auths, "none.example", path).unwrap(), None);
+        let oauth = lookup(&auths, "oauth.example", path).unwrap().unwrap();
+        assert!(oauth.is_identity_token() && oauth.password == "refresh");
+    }
+
+    #[test]
+    fn helpers_come_before_auths_and_name_themselves_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let write = |value: Value| std::fs::write(&path, value.to_string()).unwrap();
+        let auth = BASE64.encode("ann:pw");
+        write(json!({"auths": {"r.example": {"auth": auth}}, "credsStore": "ketch-absent"}));
+        assert_eq!(
+            credential_in(&path, "r.example").unwrap(),
+            Some(credential("ann", "pw"))
+        );
+        let err = credential_in(&path, "other.example")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("other.example: credential helper docker-credential-ketch-absent")
+                && err.contains("not on PATH"),
+            "{err}"
+        );
+        write(
+            json!({"auths": {"r.example": {"auth": auth}}, "credHelpers": {"r.example": "../sh"}}),
+        );
+        let err = credential_in(&path, "r.example").unwrap_err().to_string();
+        assert!(err.contains("not a helper name"), "{err}");
+        assert_eq!(
+            credential_in(&dir.path().join("none.json"), "r.example").unwrap(),
+            None
+        );
     }
 
     #[test]

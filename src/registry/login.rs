@@ -5,6 +5,7 @@
 use super::credentials::{Credential, CredentialStore};
 use super::reference::is_loopback_host;
 use super::{RegistryError, RegistryOptions, USER_AGENT, error_chain};
+use crate::tls::{TlsOptions, TlsSource};
 
 /// Verifies `credential` against `registry` (`host[:port]`, `oci://` allowed) and stores it.
 /// Returns the host it was stored under.
@@ -14,8 +15,8 @@ pub async fn login(
     opts: &RegistryOptions,
 ) -> Result<String, RegistryError> {
     let host = host_of(registry)?;
-    let plain = opts.plain_http || is_loopback_host(&host);
-    verify(&host, credential, plain).await?;
+    let plain = opts.plain_http || (is_loopback_host(&host) && opts.tls.is_default());
+    verify(&host, credential, plain, &opts.tls).await?;
     store(opts)?.set(&host, credential)?;
     Ok(host)
 }
@@ -54,29 +55,134 @@ fn host_of(registry: &str) -> Result<String, RegistryError> {
     Ok(host.to_string())
 }
 
-async fn verify(host: &str, credential: &Credential, plain: bool) -> Result<(), RegistryError> {
+/// An HTTP client for `GET /v2/` and token services, with the registry's TLS settings.
+fn http_client(tls: &TlsOptions) -> Result<reqwest::Client, RegistryError> {
+    tls.client_builder()?
+        .user_agent(USER_AGENT)
+        .connect_timeout(super::CONNECT_TIMEOUT)
+        .timeout(super::READ_TIMEOUT)
+        .build()
+        .map_err(|e| tls.build_error(&e).into())
+}
+
+/// A request to `host` that failed: a TLS failure explained, else a connection error.
+fn request_failed(host: &str, plain: bool, tls: &TlsOptions, e: &reqwest::Error) -> RegistryError {
+    match crate::tls::diagnose(e) {
+        Some(failure) => RegistryError::Tls {
+            registry: host.to_string(),
+            message: failure.explain(tls, &TlsSource::Flags),
+        },
+        None => RegistryError::Unreachable {
+            registry: host.to_string(),
+            message: error_chain(e),
+            plain,
+        },
+    }
+}
+
+/// `GET /v2/` of `host`: its status and authentication challenge.
+async fn front_door(
+    client: &reqwest::Client,
+    url: &str,
+    unreachable: impl Fn(reqwest::Error) -> RegistryError,
+) -> Result<(reqwest::StatusCode, Challenge), RegistryError> {
+    let response = client.get(url).send().await.map_err(unreachable)?;
+    let challenge = response
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .map(Challenge::parse)
+        .unwrap_or_default();
+    Ok((response.status(), challenge))
+}
+
+/// Trades an identity token (an OAuth2 refresh token: what `docker login` keeps under the
+/// user name `<token>`) for an access token for `scope` at the registry's token service.
+pub(super) async fn access_token(
+    host: &str,
+    plain: bool,
+    tls: &TlsOptions,
+    identity_token: &str,
+    scope: &str,
+) -> Result<String, RegistryError> {
+    let scheme = if plain { "http" } else { "https" };
+    let failed = |message: String| RegistryError::LoginFailed {
+        registry: host.to_string(),
+        message,
+    };
+    let client = http_client(tls)?;
+    let unreachable = |e: reqwest::Error| request_failed(host, plain, tls, &e);
+    let (_, challenge) =
+        front_door(&client, &format!("{scheme}://{host}/v2/"), unreachable).await?;
+    let realm = match challenge.param("realm") {
+        Some(realm) if challenge.scheme.eq_ignore_ascii_case("bearer") => realm,
+        _ => {
+            return Err(failed(
+                "the credential is an identity token (user name <token>), but the registry \
+                 names no Bearer token service to trade it at"
+                    .into(),
+            ));
+        }
+    };
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("client_id", "ketch"),
+        ("refresh_token", identity_token),
+        ("scope", scope),
+    ];
+    if let Some(service) = challenge.param("service") {
+        form.push(("service", service));
+    }
+    let body = reqwest::Url::parse_with_params("http://form/", &form)
+        .ok()
+        .and_then(|u| u.query().map(str::to_string))
+        .unwrap_or_default();
+    let response = client
+        .post(realm)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body)
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(failed(format!(
+            "the token service refused the identity token ({status}); log in again"
+        )));
+    }
+    let reply: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| failed(format!("the token service's answer is not JSON ({e})")))?;
+    reply
+        .get("access_token")
+        .or_else(|| reply.get("token"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| failed("the token service's answer holds no access_token".into()))
+}
+
+async fn verify(
+    host: &str,
+    credential: &Credential,
+    plain: bool,
+    tls: &TlsOptions,
+) -> Result<(), RegistryError> {
     let scheme = if plain { "http" } else { "https" };
     let url = format!("{scheme}://{host}/v2/");
     let failed = |message: String| RegistryError::LoginFailed {
         registry: host.to_string(),
         message,
     };
-    let unreachable = |e: reqwest::Error| RegistryError::Unreachable {
-        registry: host.to_string(),
-        message: error_chain(&e),
-        plain,
-    };
-    let client = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .connect_timeout(super::CONNECT_TIMEOUT)
-        .timeout(super::READ_TIMEOUT)
-        .build()
-        .map_err(unreachable)?;
+    let unreachable = |e: reqwest::Error| request_failed(host, plain, tls, &e);
+    let client = http_client(tls)?;
     let basic = |request: reqwest::RequestBuilder| {
         request.basic_auth(&credential.username, Some(&credential.password))
     };
-    let response = client.get(&url).send().await.map_err(unreachable)?;
-    let status = response.status();
+    let (status, challenge) = front_door(&client, &url, unreachable).await?;
     if status.is_success() {
         // The registry asks for no credentials at all; accept them, as `docker login` does.
         return Ok(());
@@ -84,12 +190,6 @@ async fn verify(host: &str, credential: &Credential, plain: bool) -> Result<(), 
     if status != reqwest::StatusCode::UNAUTHORIZED {
         return Err(failed(format!("GET {url} answered {status}")));
     }
-    let challenge = response
-        .headers()
-        .get(reqwest::header::WWW_AUTHENTICATE)
-        .and_then(|v| v.to_str().ok())
-        .map(Challenge::parse)
-        .unwrap_or_default();
     let response = match challenge.scheme.to_ascii_lowercase().as_str() {
         "bearer" => {
             let Some(realm) = challenge.param("realm") else {
@@ -262,6 +362,59 @@ mod tests {
         };
         let err = login(&closed, &credential("x"), &opts).await.unwrap_err();
         assert!(err.to_string().contains("cannot connect"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_identity_token_is_traded_for_an_access_token_of_the_scope() {
+        use axum::http::{StatusCode, header};
+        use axum::response::IntoResponse;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let challenge = format!("Bearer realm=\"http://{addr}/token\",service=\"stub\"");
+        let v2 = move || {
+            let challenge = challenge.clone();
+            async move {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, challenge)],
+                )
+                    .into_response()
+            }
+        };
+        // The form as a token service reads it: refresh_token grant, scope and service.
+        let token = |body: String| async move {
+            let wanted = [
+                "grant_type=refresh_token",
+                "refresh_token=idt%2B1",
+                "scope=repository%3Acharts%2Fa%3Apull",
+                "service=stub",
+            ];
+            if wanted.iter().all(|w| body.split('&').any(|p| p == *w)) {
+                (StatusCode::OK, "{\"access_token\":\"granted\"}").into_response()
+            } else {
+                (StatusCode::UNAUTHORIZED, body).into_response()
+            }
+        };
+        let app = axum::Router::new()
+            .route("/v2/", axum::routing::get(v2))
+            .route("/token", axum::routing::post(token));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let host = addr.to_string();
+        let tls = TlsOptions::default();
+        let scope = "repository:charts/a:pull";
+        assert_eq!(
+            access_token(&host, true, &tls, "idt+1", scope)
+                .await
+                .unwrap(),
+            "granted"
+        );
+        let err = access_token(&host, true, &tls, "stale", scope)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("refused the identity token"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! A chart is an OCI image manifest whose config (`application/vnd.cncf.helm.config.v1+json`)
 //! is Chart.yaml as JSON and whose layer (`application/vnd.cncf.helm.chart.content.v1.tar+gzip`)
 //! is the chart archive; its tag is the chart version with `+` written as `_`. Registries on
-//! loopback (`127.0.0.1`, `localhost`, `[::1]`) are spoken to over plain HTTP, others over
-//! HTTPS unless [`RegistryOptions::plain_http`] is set.
+//! loopback (`127.0.0.1`, `localhost`, `[::1]`) are spoken to over plain HTTP unless TLS
+//! settings are given, others over HTTPS unless [`RegistryOptions::plain_http`] is set; HTTPS
+//! trusts the system's CAs plus [`RegistryOptions::tls`] (`--ca-file`,
+//! `--insecure-skip-tls-verify`).
 
 pub mod credentials;
 mod login;
@@ -23,6 +25,7 @@ use reqwest::header::HeaderValue;
 use crate::archive_cache::ArchiveCache;
 use crate::chart::LoadError;
 use crate::chart::loader::MAX_CHART_SIZE;
+use crate::tls::{TlsOptions, TlsSource};
 use crate::version::{Constraint, Version, cmp_precedence};
 
 pub use credentials::{Credential, CredentialStore};
@@ -39,16 +42,19 @@ const TAGS_PAGE: usize = 1000;
 /// How to reach registries.
 #[derive(Debug, Clone, Default)]
 pub struct RegistryOptions {
-    /// Plain HTTP for every registry (loopback registries always get plain HTTP).
+    /// Plain HTTP for every registry (loopback registries get it unless `tls` says otherwise).
     pub plain_http: bool,
     /// Credentials for this call, before any stored ones.
     pub credential: Option<Credential>,
     /// Where `ketch registry login` keeps credentials; `None` is the default location
-    /// (`KETCH_CONFIG_HOME`). Docker's `~/.docker/config.json` is consulted after it.
+    /// (`KETCH_CONFIG_HOME`). Helm's, Podman's and Docker's files are consulted after it
+    /// (see [`credentials`]).
     pub credentials: Option<CredentialStore>,
     /// Archives already downloaded, by sha256: a pull whose chart layer is cached reads the
     /// manifest only; a downloaded layer is added.
     pub archive_cache: Option<ArchiveCache>,
+    /// TLS: extra CAs, skipping verification (default: the system trust store).
+    pub tls: TlsOptions,
 }
 
 /// A chart archive pulled from a registry.
@@ -112,6 +118,10 @@ pub enum RegistryError {
         "{registry}: access denied ({message}); log in with `ketch registry login {registry}` or check your permissions"
     )]
     Unauthorized { registry: String, message: String },
+    #[error("{registry}: {message}")]
+    Tls { registry: String, message: String },
+    #[error(transparent)]
+    TlsSetup(#[from] crate::tls::TlsError),
     #[error("{registry}: cannot connect ({message}){}", plain_http_hint(*plain))]
     Unreachable {
         registry: String,
@@ -159,6 +169,13 @@ pub enum RegistryError {
     Archive(#[from] LoadError),
     #[error("{path}: {message}")]
     Credentials { path: String, message: String },
+    #[error("{registry}: credential helper {helper} (named in {config}): {message}")]
+    CredentialHelper {
+        registry: String,
+        helper: String,
+        config: String,
+        message: String,
+    },
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -200,7 +217,8 @@ pub async fn pull_chart(
     opts: &RegistryOptions,
 ) -> Result<PulledChart, RegistryError> {
     let parsed = ChartReference::parse(reference)?;
-    let session = Session::new(&parsed, opts)?;
+    let mut session = Session::new(&parsed, opts)?;
+    session.authorize(&parsed, false).await?;
     let target = match (&parsed.tag, &parsed.digest, version) {
         (_, Some(_), _) => parsed.clone(),
         (Some(tag), None, Some(v)) if *tag != version_to_tag(v) => {
@@ -256,7 +274,9 @@ pub async fn pull_chart(
 /// first. A tag or digest in `reference` is ignored.
 pub async fn tags(reference: &str, opts: &RegistryOptions) -> Result<Vec<String>, RegistryError> {
     let parsed = ChartReference::parse(reference)?;
-    Session::new(&parsed, opts)?.tags(&parsed).await
+    let mut session = Session::new(&parsed, opts)?;
+    session.authorize(&parsed, false).await?;
+    session.tags(&parsed).await
 }
 
 /// Pushes a chart archive to `remote` (`oci://host[:port]/path`): it lands at
@@ -297,7 +317,8 @@ pub async fn push_chart(
             reference: target.to_string(),
             message: format!("cannot encode the manifest: {e}"),
         })?;
-    let session = Session::new(&target, opts)?;
+    let mut session = Session::new(&target, opts)?;
+    session.authorize(&target, true).await?;
     session.push(&target, archive, &artifact).await?;
     Ok(PushedChart {
         reference: target.to_string(),
@@ -312,12 +333,15 @@ struct Session {
     registry: String,
     plain: bool,
     cache: Option<ArchiveCache>,
+    tls: TlsOptions,
+    /// An identity token not yet traded for an access token ([`Session::authorize`]).
+    identity_token: Option<String>,
 }
 
 impl Session {
     fn new(reference: &ChartReference, opts: &RegistryOptions) -> Result<Self, RegistryError> {
-        let plain = opts.plain_http || reference.is_loopback();
-        let config = ClientConfig {
+        let plain = opts.plain_http || (reference.is_loopback() && opts.tls.is_default());
+        let mut config = ClientConfig {
             protocol: if plain {
                 ClientProtocol::Http
             } else {
@@ -329,15 +353,17 @@ impl Session {
             read_timeout: Some(READ_TIMEOUT),
             ..Default::default()
         };
+        opts.tls.configure_oci(&mut config)?;
         let client =
             oci_client::Client::try_from(config).map_err(|e| RegistryError::Unreachable {
                 registry: reference.registry.clone(),
                 message: format!("cannot set up an HTTP client: {e}"),
                 plain,
             })?;
-        let auth = match credential_for(&reference.registry, opts)? {
-            Some(c) => RegistryAuth::Basic(c.username, c.password),
-            None => RegistryAuth::Anonymous,
+        let (auth, identity_token) = match credential_for(&reference.registry, opts)? {
+            Some(c) if c.is_identity_token() => (RegistryAuth::Anonymous, Some(c.password)),
+            Some(c) => (RegistryAuth::Basic(c.username, c.password), None),
+            None => (RegistryAuth::Anonymous, None),
         };
         Ok(Session {
             client,
@@ -345,7 +371,36 @@ impl Session {
             registry: reference.registry.clone(),
             plain,
             cache: opts.archive_cache.clone(),
+            tls: opts.tls.clone(),
+            identity_token,
         })
+    }
+
+    /// With an identity token, trades it for an access token to `reference`'s repository
+    /// (to pull, or also to push); other credentials go to the registry as they are.
+    async fn authorize(
+        &mut self,
+        reference: &ChartReference,
+        push: bool,
+    ) -> Result<(), RegistryError> {
+        let Some(identity_token) = self.identity_token.take() else {
+            return Ok(());
+        };
+        let actions = if push { "pull,push" } else { "pull" };
+        let scope = format!(
+            "repository:{}:{actions}",
+            reference.with_tag("latest").to_oci().repository()
+        );
+        let token = login::access_token(
+            &self.registry,
+            self.plain,
+            &self.tls,
+            &identity_token,
+            &scope,
+        )
+        .await?;
+        self.auth = RegistryAuth::Bearer(token);
+        Ok(())
     }
 
     async fn tags(&self, reference: &ChartReference) -> Result<Vec<String>, RegistryError> {
@@ -539,6 +594,12 @@ impl Session {
             registry: self.registry.clone(),
             message,
         };
+        if let Some(failure) = crate::tls::diagnose(&e) {
+            return RegistryError::Tls {
+                registry: self.registry.clone(),
+                message: failure.explain(&self.tls, &TlsSource::Flags),
+            };
+        }
         match e {
             OciDistributionError::UnauthorizedError { .. } => denied("401 Unauthorized".into()),
             OciDistributionError::AuthenticationFailure(m) => denied(m),
@@ -607,7 +668,7 @@ impl Session {
 }
 
 /// The credential to use for `registry`: the one given for this call, else ketch's store,
-/// else Docker's config.
+/// else Helm's, Podman's and Docker's files (see [`credentials`]).
 fn credential_for(
     registry: &str,
     opts: &RegistryOptions,
@@ -616,17 +677,14 @@ fn credential_for(
         return Ok(Some(c.clone()));
     }
     let store = match &opts.credentials {
-        Some(store) => store.clone(),
-        None => match CredentialStore::default_location() {
-            Ok(store) => store,
-            // No config home at all: nothing stored, fall through to Docker's config.
-            Err(_) => return credentials::docker_credential(registry),
-        },
+        Some(store) => Some(store.clone()),
+        // No config home at all: nothing stored, fall through to the other files.
+        None => CredentialStore::default_location().ok(),
     };
-    if let Some(c) = store.get(registry)? {
+    if let Some(c) = store.map(|s| s.get(registry)).transpose()?.flatten() {
         return Ok(Some(c));
     }
-    credentials::docker_credential(registry)
+    credentials::external_credential(registry)
 }
 
 /// Name and version from the archive's Chart.yaml, read with the safe archive reader.

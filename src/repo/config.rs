@@ -1,6 +1,8 @@
 //! The list of added repositories, `repositories.yaml` in ketch's config
-//! directory (Helm's file of the same name, plus `token`). It may hold
-//! credentials, so it is always written with mode 0600.
+//! directory (Helm's file of the same name, plus `token`): URL, credentials and
+//! TLS settings (`caFile`, `certFile`, `keyFile`, `insecure_skip_tls_verify`,
+//! as Helm stores them) per repository. It may hold credentials, so it is
+//! always written with mode 0600.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RepoError;
 use crate::atomic::AtomicFile;
+use crate::tls::TlsOptions;
 
 pub const REPOSITORIES_FILE: &str = "repositories.yaml";
 const LOCK_FILE: &str = "repositories.lock";
@@ -24,6 +27,17 @@ pub struct Repository {
     pub password: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// CA certificates (PEM) to trust for this repository besides the system's.
+    #[serde(default, rename = "caFile", skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) to present to this repository.
+    #[serde(default, rename = "certFile", skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[serde(default, rename = "keyFile", skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_tls_verify: bool,
 }
 
 impl Repository {
@@ -35,6 +49,27 @@ impl Repository {
                 password: password.clone().unwrap_or_default(),
             },
             _ => Credentials::None,
+        }
+    }
+
+    /// The TLS settings stored for this repository.
+    pub fn tls(&self) -> TlsOptions {
+        TlsOptions {
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+        }
+    }
+
+    /// This repository with `tls` as its TLS settings.
+    pub fn with_tls(self, tls: TlsOptions) -> Self {
+        Repository {
+            ca_file: tls.ca_file,
+            cert_file: tls.cert_file,
+            key_file: tls.key_file,
+            insecure_skip_tls_verify: tls.insecure_skip_tls_verify,
+            ..self
         }
     }
 }

@@ -1,6 +1,8 @@
 //! HTTP(S) for chart repositories: fetching `index.yaml` and downloading
-//! archives, with credentials, size caps and errors that name the URL and
-//! say what to do (401: credentials; 404: wrong URL; 5xx: the server).
+//! archives, with credentials, TLS settings (flags or a repository's stored
+//! ones, see [`crate::tls`]), size caps and errors that name the URL and say
+//! what to do (401: credentials; 404: wrong URL; 5xx: the server; an untrusted
+//! certificate: `--ca-file`).
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -14,6 +16,7 @@ use super::RepoError;
 use super::cache::CachedVersion;
 use super::config::{Credentials, Repository};
 use super::index::{IndexFile, MAX_INDEX_SIZE};
+use crate::tls::{TlsOptions, TlsSource};
 
 /// The largest chart archive downloaded (compressed); the loader caps what it unpacks.
 pub const MAX_ARCHIVE_SIZE: u64 = 100 * 1024 * 1024;
@@ -26,23 +29,67 @@ pub struct FetchedIndex {
     pub warnings: Vec<String>,
 }
 
-/// One HTTP client for a command's requests.
+/// One HTTP client for a command's requests, with one set of TLS settings.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    tls: TlsOptions,
+    /// Where `tls` came from, for the hint of a TLS error.
+    source: TlsSource,
 }
 
 impl Fetcher {
+    /// A client that trusts the system's CAs only.
     pub fn new() -> Result<Self, RepoError> {
-        // The binary installs the provider; library users (tests) may not have.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        Self::with_tls(&TlsOptions::default())
+    }
+
+    /// A client with TLS settings given as flags.
+    pub fn with_tls(tls: &TlsOptions) -> Result<Self, RepoError> {
+        Self::build(tls.clone(), TlsSource::Flags)
+    }
+
+    /// A client for `repo`: its stored TLS settings, each overridden by one in `flags`.
+    pub fn for_repository(repo: &Repository, flags: &TlsOptions) -> Result<Self, RepoError> {
+        let source = if flags.is_default() {
+            TlsSource::Repository {
+                name: repo.name.clone(),
+                url: repo.url.clone(),
+            }
+        } else {
+            TlsSource::Flags
+        };
+        Self::build(flags.or(&repo.tls()), source)
+    }
+
+    fn build(tls: TlsOptions, source: TlsSource) -> Result<Self, RepoError> {
+        let client = tls
+            .client_builder()?
             .user_agent(concat!("ketch/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(15))
             .read_timeout(Timeouts::from_env().stall)
             .build()
-            .map_err(|e| RepoError::Client(chain(&e)))?;
-        Ok(Self { client })
+            .map_err(|e| tls.build_error(&e))?;
+        Ok(Self {
+            client,
+            tls,
+            source,
+        })
+    }
+
+    /// The error for a request to `url` that failed with `e`: a TLS failure explained, else
+    /// `otherwise`.
+    fn failed(&self, url: &str, e: &reqwest::Error, otherwise: String) -> RepoError {
+        match crate::tls::diagnose(e) {
+            Some(failure) => RepoError::Tls {
+                url: url.to_string(),
+                message: failure.explain(&self.tls, &self.source),
+            },
+            None => RepoError::Unreachable {
+                url: url.to_string(),
+                message: otherwise,
+            },
+        }
     }
 
     /// Fetches and checks `repo`'s index (`URL/index.yaml`).
@@ -103,10 +150,9 @@ impl Fetcher {
         let deadline = Instant::now() + timeouts.total;
         let mut watch = timeouts.watch(&shown, deadline);
         let sent = tokio::time::timeout_at(watch.until(), request.send()).await;
-        let mut response = watch.check(sent)?.map_err(|e| RepoError::Unreachable {
-            url: shown.clone(),
-            message: chain(&e),
-        })?;
+        let mut response = watch
+            .check(sent)?
+            .map_err(|e| self.failed(&shown, &e, chain(&e)))?;
         let status = response.status();
         if !status.is_success() {
             return Err(RepoError::Status {
@@ -130,9 +176,8 @@ impl Fetcher {
             let Some(next) = watch.received(next)? else {
                 continue;
             };
-            let chunk = next.map_err(|e| RepoError::Unreachable {
-                url: shown.clone(),
-                message: format!("the download broke off: {}", chain(&e)),
+            let chunk = next.map_err(|e| {
+                self.failed(&shown, &e, format!("the download broke off: {}", chain(&e)))
             })?;
             let Some(chunk) = chunk else { break };
             watch.bytes += chunk.len() as u64;

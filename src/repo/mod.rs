@@ -1,6 +1,7 @@
 //! Chart repositories over HTTP(S), Helm's format: the added repositories
-//! ([`config`]), their cached indexes ([`cache`]), fetching ([`fetch`]), the
-//! index model and `repo index` ([`index`]) and search ([`search`]).
+//! ([`config`], with their credentials and TLS settings), their cached indexes
+//! ([`cache`]), fetching ([`fetch`]), the index model and `repo index`
+//! ([`index`]) and search ([`search`]).
 
 pub mod cache;
 pub mod config;
@@ -15,6 +16,7 @@ pub use config::{Credentials, Repository, RepositoryFile};
 pub use fetch::Fetcher;
 pub use index::{ChartVersion, IndexError, IndexFile};
 
+use crate::tls::TlsOptions;
 use crate::yaml::YamlError;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,10 @@ pub enum RepoError {
     TooSlow { url: String, secs: u64 },
     #[error("{url}: larger than the {limit_mib} MiB limit; refusing to download it")]
     TooLarge { url: String, limit_mib: u64 },
+    #[error("{url}: {message}")]
+    Tls { url: String, message: String },
+    #[error(transparent)]
+    TlsSetup(#[from] crate::tls::TlsError),
     #[error("cannot set up HTTP: {0}")]
     Client(String),
     #[error("interrupted; nothing was left half-written")]
@@ -64,7 +70,7 @@ pub enum RepoError {
     #[error("no repository named {name:?}; `ketch repo list` shows the added ones")]
     NoSuchRepo { name: String },
     #[error(
-        "repository {name:?} already exists with URL {url} (or other credentials); \
+        "repository {name:?} already exists with URL {url} (or other credentials or TLS settings); \
          pass --force-update to replace it, or choose another name"
     )]
     Exists { name: String, url: String },
@@ -143,7 +149,9 @@ pub async fn add(
         Some(_) => AddOutcome::Replaced,
         None => AddOutcome::Added,
     };
-    let fetched = fetch::until_interrupted(Fetcher::new()?.index(&repo)).await?;
+    // The settings were given as flags: errors name the flags.
+    let fetcher = Fetcher::with_tls(&repo.tls())?;
+    let fetched = fetch::until_interrupted(fetcher.index(&repo)).await?;
     settings
         .cache()
         .store(&repo.name, &fetched.yaml, &fetched.index)?;
@@ -177,12 +185,15 @@ pub async fn update(settings: &RepoSettings, names: &[String]) -> Result<Vec<Upd
     if names.is_empty() {
         chosen = file.repositories.clone();
     }
-    let fetcher = Fetcher::new()?;
     let cache = settings.cache();
     let jobs = chosen.into_iter().map(|repo| {
-        let (fetcher, cache) = (&fetcher, &cache);
+        let cache = &cache;
         async move {
-            let result = match fetcher.index(&repo).await {
+            let fetched = match Fetcher::for_repository(&repo, &TlsOptions::default()) {
+                Ok(fetcher) => fetcher.index(&repo).await,
+                Err(e) => Err(e),
+            };
+            let result = match fetched {
                 Ok(fetched) => cache
                     .store(&repo.name, &fetched.yaml, &fetched.index)
                     .map(|()| fetched.warnings),

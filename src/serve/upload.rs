@@ -17,11 +17,12 @@ pub struct Uploaded {
 }
 
 /// Uploads `archive` to the chart server at `url` (its root, or its `/api/charts`
-/// endpoint), with `Authorization: Bearer token` when given.
+/// endpoint), with `Authorization: Bearer token` when given, over TLS as `tls` says.
 pub async fn upload_chart(
     archive: &[u8],
     url: &str,
     token: Option<&str>,
+    tls: &crate::tls::TlsOptions,
 ) -> Result<Uploaded, ServeError> {
     let chart = crate::chart::load_archive(archive, "the chart archive").map_err(|e| {
         ServeError::InvalidChart {
@@ -33,12 +34,14 @@ pub async fn upload_chart(
         url: endpoint.clone(),
         message,
     };
-    let client = reqwest::Client::builder()
+    let client = tls
+        .client_builder()
+        .map_err(|e| failed(e.to_string()))?
         .user_agent(concat!("ketch/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(30))
         .timeout(Duration::from_secs(300))
         .build()
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| failed(tls.build_error(&e).to_string()))?;
     let mut request = client
         .post(&endpoint)
         .header(reqwest::header::CONTENT_TYPE, "application/gzip")
@@ -46,12 +49,16 @@ pub async fn upload_chart(
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    let response = request.send().await.map_err(|e| {
-        failed(format!(
-            "cannot connect ({}); is the server running at that address?",
-            crate::registry::error_chain(&e)
-        ))
-    })?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| match crate::tls::diagnose(&e) {
+            Some(tls_failure) => failed(tls_failure.explain(tls, &crate::tls::TlsSource::Flags)),
+            None => failed(format!(
+                "cannot connect ({}); is the server running at that address?",
+                crate::registry::error_chain(&e)
+            )),
+        })?;
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
     let reason = serde_json::from_str::<Value>(&body)

@@ -13,10 +13,12 @@ use serde_json::Value;
 
 use super::install_crypto_provider;
 use super::registry::unique;
-use super::support::{Home, files_in, lock_versions, package_versions, sha256, write_chart};
+use super::support::{
+    Home, files_in, lock_versions, package_versions, printed_digest, sha256, write_chart,
+};
 
 /// The registry's `host:port`, user and password.
-fn auth_registry() -> (String, String, String) {
+pub(super) fn auth_registry() -> (String, String, String) {
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| {
             panic!(
@@ -47,16 +49,6 @@ fn login(home: &Home, host: &str, user: &str, password: &str) -> Output {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// The `Digest: sha256:...` line of a push or pull.
-fn printed_digest(stdout: &str) -> String {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("Digest: "))
-        .unwrap_or_else(|| panic!("no Digest line in:\n{stdout}"))
-        .trim()
-        .to_string()
 }
 
 fn stored_auths(file: &Path) -> Value {

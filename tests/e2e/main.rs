@@ -22,6 +22,7 @@ mod audit;
 mod auth_registry;
 mod client_apply;
 mod connect;
+mod credentials;
 mod deps;
 mod helm_charts;
 mod ml_stack;

@@ -15,4 +15,5 @@ mod repositories;
 mod serve;
 mod shipped_charts;
 mod support;
+mod tls;
 mod values;

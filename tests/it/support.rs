@@ -207,6 +207,12 @@ impl Home {
             .env("KETCH_CONFIG_HOME", self.config())
             .env("KETCH_CACHE_HOME", self.cache())
             .env("DOCKER_CONFIG", self.path("docker"))
+            // Helm's registry config as `helm` below sees it; no Podman auth file.
+            .env(
+                "HELM_REGISTRY_CONFIG",
+                self.path("helm/config/registry/config.json"),
+            )
+            .env_remove("REGISTRY_AUTH_FILE")
             .env("SOURCE_DATE_EPOCH", "0")
             .env_remove("KETCH_REPO_PASSWORD")
             .env_remove("KETCH_REPO_TOKEN")
@@ -217,25 +223,12 @@ impl Home {
 
     /// Runs ketch and returns stdout, failing the test with stderr if it fails.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.ketch(args);
-        assert!(
-            out.status.success(),
-            "ketch {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        succeeded(args, self.ketch(args))
     }
 
     /// Runs ketch, expects exit code 1 and returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.ketch(args);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "ketch {args:?} should fail:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        failed(args, self.ketch(args))
     }
 
     /// Packages the demo fixture at `version` into `dir` (relative to the home).
@@ -277,6 +270,38 @@ pub fn demo_repository(home: &Home, versions: &[&str]) -> Server {
     home.ok(&["repo", "index", published.to_str().unwrap(), "--url", &url]);
     server.serve_file("/charts/index.yaml", &published.join("index.yaml"));
     server
+}
+
+/// The stdout of a run (of ketch or Helm) with `args` that succeeded; its stderr fails the test
+/// otherwise.
+pub fn succeeded(args: &[&str], out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The stderr of `ketch args` that failed with exit code 1.
+pub fn failed(args: &[&str], out: Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ketch {args:?} should fail:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The `Digest: sha256:...` a push or pull printed: `sha256:HEX`.
+pub fn printed_digest(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap_or_else(|| panic!("no Digest line in:\n{stdout}"))
+        .trim()
+        .to_string()
 }
 
 /// Writes a minijinja chart `name` at `version` into `home/dir` with `dependencies` (YAML list
@@ -464,10 +489,11 @@ fn built_helm(
 }
 
 impl Home {
-    /// Helm with all its directories under this home.
-    pub fn helm(&self, args: &[&str]) -> String {
+    /// Helm with all its directories under this home, to run.
+    pub fn helm_command(&self, args: &[&str]) -> Command {
         let h = self.path("helm");
-        let out = Command::new(helm_binary())
+        let mut command = Command::new(helm_binary());
+        command
             .args(args)
             .current_dir(self.dir.path())
             .env("HELM_CONFIG_HOME", h.join("config"))
@@ -476,9 +502,13 @@ impl Home {
             .env("HELM_REPOSITORY_CONFIG", h.join("config/repositories.yaml"))
             .env("HELM_REPOSITORY_CACHE", h.join("cache/repository"))
             .env_remove("http_proxy")
-            .env_remove("HTTP_PROXY")
-            .output()
-            .expect("run helm");
+            .env_remove("HTTP_PROXY");
+        command
+    }
+
+    /// Runs Helm (see [`Home::helm_command`]) and returns stdout, failing the test if it fails.
+    pub fn helm(&self, args: &[&str]) -> String {
+        let out = self.helm_command(args).output().expect("run helm");
         assert!(
             out.status.success(),
             "helm {args:?} failed:\n{}",
