@@ -172,9 +172,9 @@ async fn fetch_with(
                 origin: reference.to_string(),
                 expected: None,
                 promised: None,
-                // The registry checked the layer digest and cached the layer.
+                // The registry checked the layer digest, and cached the layer it downloaded.
                 manifest_digest: Some(pulled.digest),
-                cached: true,
+                cached: pulled.cached,
             }
         }
     };

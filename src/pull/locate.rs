@@ -15,8 +15,6 @@ pub struct Located {
     pub path: PathBuf,
     /// Where a chart taken by reference came from; `None` for a path.
     pub source: Option<ChartSource>,
-    /// Nothing was downloaded: a path, or an archive already in the cache.
-    pub cached: bool,
 }
 
 /// Finds `query.reference`: a path that exists wins (as with Helm), unless `--repo` names a
@@ -27,7 +25,6 @@ pub async fn locate(query: &ChartQuery) -> Result<Located, PullError> {
         return Ok(Located {
             path: path.to_path_buf(),
             source: None,
-            cached: true,
         });
     }
     check_reference(query)?;
@@ -39,7 +36,6 @@ pub async fn locate(query: &ChartQuery) -> Result<Located, PullError> {
     Ok(Located {
         path,
         source: Some(fetched.source),
-        cached: fetched.cached,
     })
 }
 
