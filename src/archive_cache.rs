@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::atomic::AtomicFile;
-use crate::package::sha256_hex;
+use crate::digest::sha256_hex;
 
 /// A cached archive whose content no longer matches its digest.
 #[derive(Debug)]

@@ -1,27 +1,19 @@
 //! The one error type the command layer sees: every library error, each of
 //! which already names its file, line or field.
 
-use crate::chart::loader::LoadError;
-use crate::engine::EngineError;
-use crate::manifest::ManifestError;
 use crate::package::PackageError;
 use crate::pull::PullError;
 use crate::registry::RegistryError;
+use crate::render::RenderError;
 use crate::repo::RepoError;
 use crate::serve::ServeError;
-use crate::values::ValuesError;
 use crate::yaml::YamlError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Loading, values, templates and manifests: what rendering reports.
     #[error(transparent)]
-    Load(#[from] LoadError),
-    #[error(transparent)]
-    Values(#[from] ValuesError),
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error(transparent)]
-    Manifest(#[from] ManifestError),
+    Render(Box<RenderError>),
     #[error(transparent)]
     Yaml(#[from] YamlError),
     #[error(transparent)]
@@ -36,6 +28,8 @@ pub enum Error {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error(transparent)]
+    Schema(#[from] crate::kube_schema::SchemaError),
     /// Boxed: dependency errors are large and rare.
     #[error(transparent)]
     Dependency(Box<crate::deps::DepError>),
@@ -48,6 +42,12 @@ pub enum Error {
     /// A request that cannot be carried out as given; the text says what to do.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl<E: Into<RenderError>> From<E> for Error {
+    fn from(error: E) -> Self {
+        Error::Render(Box::new(error.into()))
+    }
 }
 
 impl From<crate::deps::DepError> for Error {

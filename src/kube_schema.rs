@@ -9,7 +9,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::engine::KubeVersion;
-use crate::error::{Error, Result};
 use crate::manifest::Object;
 
 /// Bundled schema sets by `major.minor`.
@@ -87,6 +86,18 @@ impl std::fmt::Display for Violation {
     }
 }
 
+/// What offline validation reports: a bundled schema that does not compile (a bug in the
+/// bundle), or objects that do not match (every violation, one per line).
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("{0}")]
+    Bundle(String),
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+type Result<T> = std::result::Result<T, SchemaError>;
+
 /// Validates objects kind by kind, compiling each kind's schema once.
 pub struct Validator {
     set: &'static SchemaSet,
@@ -101,7 +112,7 @@ impl Validator {
         let registry = jsonschema::Registry::new()
             .add(BASE_URI, &bundled.root)
             .and_then(|r| r.prepare())
-            .map_err(|e| Error::Invalid(format!("bundled Kubernetes schemas: {e}")))?;
+            .map_err(|e| SchemaError::Bundle(format!("bundled Kubernetes schemas: {e}")))?;
         Ok(Self {
             set,
             registry,
@@ -130,7 +141,9 @@ impl Validator {
                         .with_registry(&self.registry)
                         .should_validate_formats(false)
                         .build(&schema)
-                        .map_err(|e| Error::Invalid(format!("bundled schema for {key}: {e}")))?;
+                        .map_err(|e| {
+                            SchemaError::Bundle(format!("bundled schema for {key}: {e}"))
+                        })?;
                     Some(built)
                 }
             };
@@ -174,7 +187,7 @@ pub fn validate_all<'a>(
         message.push_str("\n  - ");
         message.push_str(&violation.to_string());
     }
-    Err(Error::Invalid(message))
+    Err(SchemaError::Mismatch(message))
 }
 
 /// The API versions (`group/version` and `group/version/Kind`) the bundled

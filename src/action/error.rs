@@ -107,11 +107,14 @@ pub enum ReleaseError {
     Interrupted,
     /// Rendering or values errors, boxed to keep the enum small.
     #[error(transparent)]
-    Render(Box<crate::error::Error>),
+    Render(Box<crate::render::RenderError>),
+    /// A request that cannot be carried out as given (a release name Kubernetes would refuse).
+    #[error("{0}")]
+    Invalid(String),
 }
 
-impl From<crate::error::Error> for ReleaseError {
-    fn from(e: crate::error::Error) -> Self {
-        ReleaseError::Render(Box::new(e))
+impl<E: Into<crate::render::RenderError>> From<E> for ReleaseError {
+    fn from(e: E) -> Self {
+        ReleaseError::Render(Box::new(e.into()))
     }
 }

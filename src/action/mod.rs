@@ -10,7 +10,6 @@ pub mod get;
 pub mod history;
 pub mod install;
 pub mod list;
-pub mod render;
 pub mod rollback;
 pub mod status;
 pub mod uninstall;

@@ -12,7 +12,6 @@ use super::deploy::{
     Deploy, DryRun, History, Operation, Report, Settings, interruptible, settle_interrupted,
 };
 use super::error::ReleaseError;
-use super::render::render_user_values;
 use super::uninstall;
 use crate::chart::{ChartSource, loader};
 use crate::cluster::lookup::ClusterLookup;
@@ -21,6 +20,7 @@ use crate::engine::{Capabilities, Lookup, ReleaseInfo};
 use crate::hooks;
 use crate::progress::Progress;
 use crate::release::{self, LockOptions, Release, ReleaseLock, ReleaseStore, Status, StoredObject};
+use crate::render::render_user_values;
 use crate::values::{UserValues, ValueOptions, merge_into};
 
 /// A chart to deploy as a release.
@@ -62,11 +62,8 @@ pub async fn run(
     stdin: &mut (dyn Read + Send),
     progress: &dyn Progress,
 ) -> Result<Outcome, ReleaseError> {
-    release::validate_name(&request.name).map_err(crate::error::Error::Invalid)?;
-    let user = request
-        .values
-        .merge_values(stdin)
-        .map_err(crate::error::Error::from)?;
+    release::validate_name(&request.name).map_err(ReleaseError::Invalid)?;
+    let user = request.values.merge_values(stdin)?;
     let settings = &request.settings;
     if settings.dry_run == Some(DryRun::Client) && mode == Mode::Install {
         // Like Helm: a client dry run of an install never contacts the cluster.
@@ -289,7 +286,7 @@ pub(crate) fn render(
     is_install: bool,
     capabilities: Capabilities,
 ) -> Result<Release, ReleaseError> {
-    let chart = loader::load(&request.chart).map_err(crate::error::Error::from)?;
+    let chart = loader::load(&request.chart)?;
     let info = ReleaseInfo {
         name: request.name.clone(),
         namespace: request.namespace.clone(),

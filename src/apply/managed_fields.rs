@@ -47,7 +47,7 @@ pub fn migrated(live: &Value, from: &[&str]) -> Option<Vec<Value>> {
         "manager": FIELD_MANAGER,
         "operation": "Apply",
         "apiVersion": api_version.or_else(|| live["apiVersion"].as_str().map(str::to_string)),
-        "time": crate::release::now(),
+        "time": crate::timestamp::rfc3339(std::time::SystemTime::now()),
         "fieldsType": "FieldsV1",
         "fieldsV1": fields,
     }));

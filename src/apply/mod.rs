@@ -15,15 +15,37 @@ pub mod ownership;
 pub mod server_side;
 pub mod target;
 
+use std::fmt;
+
 use kube::Client;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use server_side::{Applied, FIELD_MANAGER, SsaOptions};
 pub use target::{ObjectKey, Target};
 
 use crate::cluster::ClusterError;
-use crate::release::ApplyMethod;
 use client::{ClientApplier, ClientApplyError, ClientApplyOptions, Outcome};
+
+/// How the objects of a revision were applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplyMethod {
+    /// Server-side apply, field manager `ketch`.
+    #[default]
+    Ssa,
+    /// Client-side three-way merge (strategic merge patch / JSON merge patch).
+    Client,
+}
+
+impl fmt::Display for ApplyMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ApplyMethod::Ssa => "ssa",
+            ApplyMethod::Client => "client",
+        })
+    }
+}
 
 /// How objects are sent.
 #[derive(Debug, Clone, Copy, Default)]

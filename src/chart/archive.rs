@@ -3,8 +3,8 @@
 //! the archive must be exactly one gzip member whose checksum holds, and only
 //! regular files and directories under one top-level directory, with
 //! relative paths that stay inside it, are accepted. The top-level directory
-//! is stripped; the files then go through the same chart assembly as a
-//! directory (see [`super::loader`]).
+//! is stripped; the loader then assembles the files as it does a directory's
+//! (`loader::load_archive`).
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -14,19 +14,11 @@ use std::rc::Rc;
 use flate2::bufread::GzDecoder;
 use tar::EntryType;
 
-use super::loader::{Budget, LoadError, MAX_CHART_SIZE, MAX_FILE_SIZE, build_chart, join};
-use super::{Chart, ChartFile};
-
-const MIB: u64 = 1024 * 1024;
+use super::budget::{Budget, MAX_CHART_SIZE, MAX_FILE_SIZE, MIB};
+use super::error::LoadError;
+use super::{ChartFile, join};
 /// Room for tar headers and padding on top of the files' own bytes.
 const HEADER_ALLOWANCE: u64 = 16 * MIB;
-
-/// Loads a chart from a gzip-compressed tar stream; `origin` names it in messages.
-pub fn load_archive<R: Read>(reader: R, origin: &str) -> Result<Chart, LoadError> {
-    let budget = Budget::new();
-    let files = read_files(reader, origin, &budget)?;
-    build_chart(files, origin.to_string(), 0, &budget)
-}
 
 /// Reads the files of a chart archive into memory, paths relative to the
 /// chart root (the archive's top-level directory stripped), in archive order.

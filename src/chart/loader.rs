@@ -10,165 +10,27 @@
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value};
 
 use super::archive;
-use super::ignore::{HELM_IGNORE_FILE, IGNORE_FILE, IgnoreError, IgnoreRules};
-use super::metadata::MetadataError;
+use super::budget::{Budget, MIB};
+pub use super::budget::{MAX_CHART_SIZE, MAX_FILE_SIZE, MAX_SUBCHART_DEPTH};
+pub use super::error::LoadError;
+pub(crate) use super::error::io_error;
+use super::ignore::{HELM_IGNORE_FILE, IGNORE_FILE, IgnoreRules};
+use super::join;
 use super::{Chart, ChartFile, Metadata};
 use crate::parallel;
-use crate::yaml::YamlError;
 
-/// The largest file a chart may hold (decompressed), as in Helm.
-pub const MAX_FILE_SIZE: u64 = 5 * MIB;
-/// The most bytes one load reads: every file of the chart and its subcharts,
-/// and the decompressed contents of every archive, as in Helm.
-pub const MAX_CHART_SIZE: u64 = 100 * MIB;
-/// How deeply subcharts may nest (`charts/a/charts/b/...`).
-pub const MAX_SUBCHART_DEPTH: usize = 16;
-
-const MIB: u64 = 1024 * 1024;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
-/// Why a chart could not be loaded. Every message names the file or path at
-/// fault and, where there is one, what to do about it.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("{path}: no such file or directory; pass a chart directory or a .tgz archive")]
-    NotFound { path: String },
-    #[error("{path}: {error}")]
-    Io { path: String, error: io::Error },
-    #[error("{path}: not a chart: {hint}")]
-    NotAChart { path: String, hint: String },
-    #[error(
-        "{chart}: Chart.yaml is missing; every chart needs one at its root (apiVersion: v2, name, version)"
-    )]
-    MissingChartYaml { chart: String },
-    /// A YAML syntax or type error, with line, column and a snippet.
-    #[error(transparent)]
-    Yaml(#[from] YamlError),
-    #[error("{path}: {error}")]
-    Metadata { path: String, error: MetadataError },
-    #[error(
-        "{path}: the top level must be a mapping of values (got {found}); write `key: value` lines"
-    )]
-    ValuesNotMapping { path: String, found: &'static str },
-    #[error("{path}: invalid JSON at line {line}, column {column}: {message}")]
-    Schema {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{path}: not valid UTF-8; save it as UTF-8 text")]
-    NotUtf8 { path: String },
-    #[error("{path}: file name is not valid UTF-8; rename it or list it in .ketchignore")]
-    NonUtf8Name { path: String },
-    #[error(transparent)]
-    Ignore(#[from] IgnoreError),
-    #[error(
-        "{path}: symlink points outside the chart directory (to {target}); refusing to follow it. \
-         Copy the file into the chart or list the link in .ketchignore"
-    )]
-    SymlinkOutside { path: String, target: String },
-    #[error("{path}: symlink target does not exist; remove the link or list it in .ketchignore")]
-    BrokenSymlink { path: String },
-    #[error("{path}: symlink loops back to {target}; remove the link or list it in .ketchignore")]
-    SymlinkLoop { path: String, target: String },
-    #[error(
-        "{path}: not a regular file (a device, socket or FIFO); remove it or list it in .ketchignore"
-    )]
-    IrregularFile { path: String },
-    #[error(
-        "{path}: larger than the {limit_mib} MiB limit for one chart file; list it in .ketchignore or make it smaller"
-    )]
-    FileTooLarge { path: String, limit_mib: u64 },
-    #[error(
-        "{chart}: more than {limit_mib} MiB of files in total; list large files in .ketchignore"
-    )]
-    ChartTooLarge { chart: String, limit_mib: u64 },
-    #[error("{path}: subcharts nest more than {limit} levels deep")]
-    TooDeep { path: String, limit: usize },
-    #[error(
-        "{path}: neither a chart directory nor a .tgz archive; move it out of charts/ \
-         or start its name with `_` so it is skipped"
-    )]
-    StrayFileInCharts { path: String },
-    // Archives.
-    #[error(
-        "{archive}: cannot read the archive (a chart archive is a gzip-compressed tar, .tgz): {message}"
-    )]
-    CorruptArchive { archive: String, message: String },
-    #[error(
-        "{archive}: more than {limit_mib} MiB after decompression (a gzip bomb?); refusing to extract"
-    )]
-    ArchiveTooLarge { archive: String, limit_mib: u64 },
-    #[error("{archive}: entry {entry} escapes the chart directory; refusing to extract")]
-    PathEscapes { archive: String, entry: String },
-    #[error("{archive}: entry {entry} is an absolute path; refusing to extract")]
-    AbsolutePath { archive: String, entry: String },
-    #[error(
-        "{archive}: entry {entry} is {kind}; chart archives may hold only regular files and \
-         directories, refusing to extract"
-    )]
-    UnsupportedEntry {
-        archive: String,
-        entry: String,
-        kind: &'static str,
-    },
-    #[error("{archive}: entry {entry} appears more than once; refusing to extract")]
-    DuplicateEntry { archive: String, entry: String },
-    #[error("{archive}: entry {entry} is both a file and a directory; refusing to extract")]
-    FileDirConflict { archive: String, entry: String },
-    #[error(
-        "{archive}: entry {entry} is outside the chart's top-level directory {top}/; a chart \
-         archive holds one directory, NAME/Chart.yaml, NAME/templates/..."
-    )]
-    OutsideTopDir {
-        archive: String,
-        entry: String,
-        top: String,
-    },
-    #[error(
-        "{archive}: entry {entry} is not inside a top-level directory; a chart archive holds \
-         NAME/Chart.yaml, NAME/templates/..."
-    )]
-    NotInTopDir { archive: String, entry: String },
-    #[error("{archive}: entry name {entry:?} is not valid UTF-8; refusing to extract")]
-    NonUtf8Entry { archive: String, entry: String },
-    #[error("{archive}: the archive holds no files")]
-    EmptyArchive { archive: String },
-}
-
-/// Bytes left to read in one load, shared by a chart and all its subcharts
-/// (which load on every core).
-#[derive(Debug)]
-pub(crate) struct Budget {
-    remaining: AtomicU64,
-}
-
-impl Budget {
-    pub(crate) fn new() -> Self {
-        Self {
-            remaining: AtomicU64::new(MAX_CHART_SIZE),
-        }
-    }
-
-    pub(crate) fn remaining(&self) -> u64 {
-        self.remaining.load(Ordering::Relaxed)
-    }
-
-    /// Takes `n` bytes; false when that would pass the limit.
-    pub(crate) fn take(&self, n: u64) -> bool {
-        self.remaining
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                left.checked_sub(n)
-            })
-            .is_ok()
-    }
+/// Loads a chart from a gzip-compressed tar stream; `origin` names it in messages.
+pub fn load_archive<R: Read>(reader: R, origin: &str) -> Result<Chart, LoadError> {
+    let budget = Budget::new();
+    let files = archive::read_files(reader, origin, &budget)?;
+    build_chart(files, origin.to_string(), 0, &budget)
 }
 
 /// Loads a chart from a directory or a gzip-compressed tar archive, told apart
@@ -195,7 +57,7 @@ pub fn load(path: &Path) -> Result<Chart, LoadError> {
         });
     }
     file.rewind().map_err(|e| io_error(&origin, e))?;
-    archive::load_archive(BufReader::new(file), &origin)
+    load_archive(BufReader::new(file), &origin)
 }
 
 /// Loads a chart from a directory, honouring its `.ketchignore`.
@@ -650,17 +512,6 @@ fn read_file(
 /// What [`read_file`] reads before it asks a file's size.
 const SMALL_FILE: usize = 8 * 1024;
 
-/// `origin/rel` for messages, without doubled or trailing slashes.
-pub(crate) fn join(origin: &str, rel: &str) -> String {
-    if rel.is_empty() {
-        return origin.to_string();
-    }
-    if origin.is_empty() {
-        return rel.to_string();
-    }
-    format!("{}/{rel}", origin.strip_suffix('/').unwrap_or(origin))
-}
-
 fn utf8<'a>(data: &'a [u8], path: &str) -> Result<&'a str, LoadError> {
     let data = data.strip_prefix(UTF8_BOM).unwrap_or(data);
     std::str::from_utf8(data).map_err(|_| LoadError::NotUtf8 {
@@ -673,19 +524,6 @@ fn strip_bom(data: bytes::Bytes) -> bytes::Bytes {
         return data.slice(UTF8_BOM.len()..);
     }
     data
-}
-
-pub(crate) fn io_error(path: &str, error: io::Error) -> LoadError {
-    if error.kind() == io::ErrorKind::NotFound {
-        LoadError::NotFound {
-            path: path.to_string(),
-        }
-    } else {
-        LoadError::Io {
-            path: path.to_string(),
-            error,
-        }
-    }
 }
 
 fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

@@ -2,14 +2,16 @@
 //! loaded from a directory or a `.tgz` archive.
 
 pub mod archive;
+mod budget;
+mod error;
 pub mod ignore;
 pub mod loader;
 pub mod metadata;
 pub mod source;
 
 pub use self::ignore::{IgnoreError, IgnoreRules};
-pub use archive::{load_archive, read_archive};
-pub use loader::{LoadError, load, load_dir, load_files, parse_metadata, read_dir};
+pub use archive::read_archive;
+pub use loader::{LoadError, load, load_archive, load_dir, load_files, parse_metadata, read_dir};
 pub use metadata::{Dependency, ImportValue, Maintainer, Metadata};
 pub use source::ChartSource;
 
@@ -69,4 +71,15 @@ impl Chart {
             f.path.eq_ignore_ascii_case("README.md") || f.path.eq_ignore_ascii_case("README")
         })
     }
+}
+
+/// `origin/rel` for messages, without doubled or trailing slashes.
+pub(crate) fn join(origin: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        return origin.to_string();
+    }
+    if origin.is_empty() {
+        return rel.to_string();
+    }
+    format!("{}/{rel}", origin.strip_suffix('/').unwrap_or(origin))
 }

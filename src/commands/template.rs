@@ -1,11 +1,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use ketch::action::render::RenderRequest;
 use ketch::engine::{EngineKind, ReleaseInfo};
 use ketch::error::{Error, Result};
 use ketch::manifest::helm::TemplateOptions;
 use ketch::manifest::{self, Object};
+use ketch::render::RenderRequest;
 
 use crate::cli::TemplateArgs;
 

@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use gotemplate::parse::Tree;
 use serde_json::Value;
 
-use crate::action::render::RenderRequest;
 use crate::chart::{ChartFile, loader};
 use crate::engine::EngineKind;
 use crate::error::{Error, Result};
+use crate::render::RenderRequest;
 use crate::values::ValueOptions;
 use translate::{ROOT, Translator};
 

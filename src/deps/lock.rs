@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::chart::{Dependency, ImportValue};
-use crate::package::sha256_hex;
+use crate::digest::sha256_hex;
 
 pub const LOCK_FILE: &str = "Chart.lock";
 

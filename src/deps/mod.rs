@@ -22,7 +22,8 @@ use reqwest::Url;
 
 use crate::archive_cache::ArchiveCache;
 use crate::chart::{self, Dependency, LoadError, Metadata};
-use crate::package::{sha256_hex, write_archive};
+use crate::digest::sha256_hex;
+use crate::package::write_archive;
 use crate::registry::{RegistryError, RegistryOptions};
 use crate::repo::fetch::{self, Fetcher, MAX_ARCHIVE_SIZE};
 use crate::repo::{Credentials, RepoError, RepoSettings, Repository};

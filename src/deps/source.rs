@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::DepError;
 use crate::chart::Dependency;
-use crate::package::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::repo::fetch::{self, Fetcher};
 use crate::repo::{CachedIndex, RepoError, RepoSettings, Repository, RepositoryFile};
 use crate::tls::TlsOptions;

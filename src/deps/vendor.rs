@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::{DepError, Fetched, Installed, Pinned, Provenance, io_error};
 use crate::atomic::AtomicFile;
 use crate::chart;
-use crate::package::sha256_hex;
+use crate::digest::sha256_hex;
 
 pub(super) fn install(
     chart_dir: &Path,

@@ -16,10 +16,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::action::render::render_user_values;
 use crate::chart::{Chart, loader};
 use crate::engine::{Capabilities, ReleaseInfo};
 use crate::kube_schema;
+use crate::render::render_user_values;
 use crate::values::{UserValues, ValueOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

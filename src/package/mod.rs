@@ -15,8 +15,8 @@ pub mod archive;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::digest::sha256_hex;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::atomic::AtomicFile;
 use crate::chart::{self, Chart, ChartFile, LoadError};
@@ -200,19 +200,6 @@ fn strict_version(version: &str) -> Result<(), String> {
     Err(crate::version::parse_version(version)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| "1.2.3".to_string()))
-}
-
-/// Lower-case hex sha256, the digest format of Helm's index and Chart.lock.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// Refuses what makes the archive unusable, then lints the chart (`loaded`

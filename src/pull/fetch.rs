@@ -6,7 +6,7 @@ use reqwest::Url;
 use super::{PullError, oci};
 use crate::archive_cache::ArchiveCache;
 use crate::chart::{self, ChartSource};
-use crate::package::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::repo::fetch::{self, MAX_ARCHIVE_SIZE};
 use crate::repo::{CachedIndex, CachedVersion, Credentials, Fetcher, RepoSettings, Repository};
 use crate::version::{Constraint, same_version};

@@ -9,6 +9,7 @@
 //! metadata patch and `list`/`history` read metadata only.
 
 pub mod codec;
+mod error;
 pub mod helm;
 pub mod lock;
 pub mod store;
@@ -19,6 +20,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use crate::apply::ApplyMethod;
 use crate::chart::{ChartSource, Metadata};
 use crate::manifest::Object;
 
@@ -87,26 +89,6 @@ impl FromStr for Status {
             "pending-upgrade" => Status::PendingUpgrade,
             "pending-rollback" => Status::PendingRollback,
             _ => Status::Unknown,
-        })
-    }
-}
-
-/// How the objects of a revision were applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ApplyMethod {
-    /// Server-side apply, field manager `ketch`.
-    #[default]
-    Ssa,
-    /// Client-side three-way merge (strategic merge patch / JSON merge patch).
-    Client,
-}
-
-impl fmt::Display for ApplyMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ApplyMethod::Ssa => "ssa",
-            ApplyMethod::Client => "client",
         })
     }
 }

@@ -16,7 +16,8 @@ use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, P
 use kube::{Client, core::PartialObjectMeta};
 use serde_json::json;
 
-use super::codec::{self, CHUNK_BYTES, CodecError};
+use super::codec::{self, CHUNK_BYTES};
+pub use super::error::StoreError;
 use super::helm::{HelmRecord, HelmStore};
 use super::{Info, Recorder, Release, Status, Summary};
 use crate::cluster::ClusterError;
@@ -36,38 +37,6 @@ const ANN_DELETED: &str = "ketch.dev/deleted";
 const ANN_DESCRIPTION: &str = "ketch.dev/description";
 const ANN_SOURCE: &str = "ketch.dev/chart-source";
 const DATA_KEY: &str = "release";
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(transparent)]
-    Cluster(#[from] ClusterError),
-    #[error("release {name} revision {revision}: {source}")]
-    Codec {
-        name: String,
-        revision: u64,
-        #[source]
-        source: CodecError,
-    },
-    #[error("release {name}: revision {revision} is not stored in namespace {namespace}")]
-    NoRevision {
-        name: String,
-        namespace: String,
-        revision: u64,
-    },
-    #[error(
-        "{object} is labelled as a Helm release record (owner=helm) but is not one: {error}; remove the label or the object if it is not Helm's"
-    )]
-    NotHelmRecord { object: String, error: CodecError },
-    #[error(
-        "release {name} revision {revision}: {found} of its {expected} stored parts are present; the record is damaged"
-    )]
-    MissingParts {
-        name: String,
-        revision: u64,
-        expected: usize,
-        found: usize,
-    },
-}
 
 /// The revisions of releases in one namespace (or all, for `list -A`).
 #[derive(Clone)]

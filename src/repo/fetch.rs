@@ -190,7 +190,7 @@ impl Fetcher {
                 error,
             })?;
         }
-        Ok(crate::package::hex(&hasher.finalize()))
+        Ok(crate::digest::hex(&hasher.finalize()))
     }
 }
 

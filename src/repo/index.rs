@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::chart::{self, Dependency, LoadError, Maintainer, Metadata};
-use crate::package::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::values::kind_of as kind;
 use crate::version::{Version, cmp_precedence, parse_version};
 

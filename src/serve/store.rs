@@ -346,7 +346,7 @@ fn check_archive(bytes: &[u8], shown: &str, created: SystemTime) -> Result<Index
     Ok(IndexEntry {
         metadata: chart.metadata,
         file: String::new(),
-        digest: crate::package::sha256_hex(bytes),
+        digest: crate::digest::sha256_hex(bytes),
         created: rfc3339_nanos(created),
     })
 }

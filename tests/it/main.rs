@@ -1,5 +1,6 @@
 //! ketch's integration tests: one binary, a module per area.
 
+mod architecture;
 mod chart_loading;
 mod cli;
 mod convert;

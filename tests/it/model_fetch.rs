@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use ketch::action::render::RenderRequest;
+use ketch::render::RenderRequest;
 use ketch::values::ValueOptions;
 use serde_json::Value;
 

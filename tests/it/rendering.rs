@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ketch::action::render::RenderRequest;
+use ketch::render::RenderRequest;
 use ketch::values::ValueOptions;
 
 const CHART_YAML: &str =

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ketch::action::render::RenderRequest;
 use ketch::engine::Capabilities;
 use ketch::lint::{LintRequest, Severity};
+use ketch::render::RenderRequest;
 use ketch::values::ValueOptions;
 
 use crate::support;
@@ -104,7 +104,7 @@ fn ml_stack_locks_the_current_subcharts() {
         let locked = lock.dependencies.iter().find(|d| d.name == chart).unwrap();
         assert_eq!(
             locked.archive_sha256(),
-            Some(ketch::package::sha256_hex(&archive)),
+            Some(ketch::digest::sha256_hex(&archive)),
             "charts/{chart} changed since charts/ml-stack/Chart.lock: run `ketch dep update charts/ml-stack`"
         );
     }

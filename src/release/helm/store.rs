@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::record;
 use crate::cluster::ClusterError;
 use crate::release::codec::CodecError;
-use crate::release::store::StoreError;
+use crate::release::error::StoreError;
 use crate::release::{Info, Release};
 
 pub const SECRET_TYPE: &str = "helm.sh/release.v1";

@@ -5,11 +5,30 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::chart::LoadError;
 use crate::chart::{Chart, loader};
+use crate::engine::EngineError;
 use crate::engine::{self, Capabilities, EngineKind, Lookup, ReleaseInfo, RenderOptions, Rendered};
-use crate::error::Result;
 use crate::manifest::Manifest;
+use crate::manifest::ManifestError;
+use crate::values::ValuesError;
 use crate::values::{self, UserValues, ValueOptions, Values};
+
+/// Why a chart did not render: it did not load, its values are wrong, a template failed, or
+/// the output is not valid Kubernetes YAML. Each names its file, line or field.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Values(#[from] ValuesError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+}
+
+type Result<T> = std::result::Result<T, RenderError>;
 
 #[derive(Debug, Clone)]
 pub struct RenderRequest {
